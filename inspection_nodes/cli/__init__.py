@@ -1,0 +1,1 @@
+"""The `inspection` command line tool: one module per subcommand."""

@@ -1,0 +1,45 @@
+"""Entry point of `inspection`: dispatches to the subcommand modules listed in SUBCOMMANDS.
+
+Each subcommand module defines `register(subparsers) -> None`, which adds its parser and sets
+`func` (taking the parsed args, returning an exit code). Modules are imported lazily by name so
+`inspection run` does not pay for torch imports that only `inspection enroll` needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (subcommand name, module under inspection_nodes.cli, one-line help)
+SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("run", "run", "start the node graph as separate processes from a params YAML"),
+    ("demo", "demo", "the cell's main job on shipped data"),
+    ("bench", "bench", "benchmarks that print numbers and write JSON"),
+)
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inspection", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = argv[0] if argv and not argv[0].startswith("-") else None
+    for name, module, help_text in SUBCOMMANDS:
+        if wanted is None or wanted == name:
+            importlib.import_module(f"inspection_nodes.cli.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

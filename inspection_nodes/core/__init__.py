@@ -1,0 +1,1 @@
+"""Pure logic of the cell: plain Python and numpy, no rclpy and no message types."""

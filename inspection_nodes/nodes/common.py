@@ -1,0 +1,130 @@
+"""What every node of the cell shares: declared parameters, counters as diagnostics, main()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+
+from inspection_nodes.core.counters import EventCounters
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One declared parameter; the README's parameter tables are checked against these."""
+
+    name: str
+    default: Any
+    description: str
+    range: tuple[float, float] | None = None
+    read_only: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def type_name(self) -> str:
+        return {bool: "bool", int: "int", float: "double", str: "string"}.get(
+            type(self.default),
+            "string[]" if isinstance(self.default, list | tuple) else "?",
+        )
+
+    def descriptor(self) -> ParameterDescriptor:
+        desc = ParameterDescriptor(description=self.description, read_only=self.read_only)
+        if self.range is not None and isinstance(self.default, float):
+            lo, hi = self.range
+            desc.floating_point_range = [FloatingPointRange(from_value=lo, to_value=hi)]
+        elif self.range is not None and isinstance(self.default, int):
+            lo, hi = self.range
+            desc.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=1)]
+        if self.choices:
+            desc.additional_constraints = "one of: " + ", ".join(self.choices)
+        return desc
+
+
+def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
+    """Declare every spec and return the values in force (launch overrides applied)."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+        param = node.declare_parameter(spec.name, default, spec.descriptor())
+        values[spec.name] = param.value
+        if spec.choices and param.value not in spec.choices:
+            raise ValueError(
+                f"parameter {spec.name}={param.value!r} is not one of {', '.join(spec.choices)}"
+            )
+    return values
+
+
+class Health:
+    """Counters and a status line published on `diagnostics` once a second."""
+
+    def __init__(self, node: Node, period_s: float = 1.0) -> None:
+        self._node = node
+        self.counters = EventCounters()
+        self._level = DiagnosticStatus.OK
+        self._message = "starting"
+        self._pub = node.create_publisher(DiagnosticArray, "diagnostics", 10)
+        self._timer = node.create_timer(period_s, self.publish)
+
+    def set_status(self, level: bytes, message: str) -> None:
+        self._level, self._message = level, message
+
+    def reject(self, counter: str, reason: str) -> None:
+        """Count a rejected input and log why (throttled, so a flood cannot stall the node)."""
+        self.counters.inc(counter)
+        self._node.get_logger().warning(
+            f"{counter}: {reason}", throttle_duration_sec=1.0, skip_first=False
+        )
+
+    def publish(self) -> None:
+        status = DiagnosticStatus(
+            level=self._level,
+            name=f"{self._node.get_name()}",
+            message=self._message,
+            hardware_id="inspection_cell",
+            values=[KeyValue(key=k, value=str(v)) for k, v in self.counters.snapshot().items()],
+        )
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self._node.get_clock().now().to_msg()
+        self._pub.publish(msg)
+
+
+def run_node(factory: Callable[..., Node], args: list[str] | None = None) -> None:
+    """The demos' main(): init as a context, build, spin; only shutdown signals end it quietly."""
+    try:
+        with rclpy.init(args=args):
+            node = factory()
+            executor = SingleThreadedExecutor()
+            executor.add_node(node)
+            autostart = getattr(node, "autostart", None)
+            if autostart is not None:
+                autostart()
+            executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+class Autostart:
+    """Mixin for LifecycleNodes: with `autostart` true, configure and activate at start-up.
+
+    `inspection run` and plain `ros2 launch` have no lifecycle manager, so a hardware node brings
+    itself up unless the integrator sets autostart false and drives the transitions.
+    """
+
+    AUTOSTART = ParamSpec("autostart", True, "configure and activate at start-up", read_only=True)
+
+    def autostart(self) -> None:
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        if not self.get_parameter("autostart").value:
+            return
+        if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+            self.get_logger().error("configure failed; node stays unconfigured")
+            return
+        if self.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+            self.get_logger().error("activate failed; node stays inactive")

@@ -1,0 +1,30 @@
+"""Helpers for in-process node tests: spin until a condition holds, collect messages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rclpy.executors import SingleThreadedExecutor
+
+
+def spin_until(
+    executor: SingleThreadedExecutor, predicate: Callable[[], bool], timeout_s: float = 10.0
+) -> bool:
+    """Spin in small steps until predicate() is true or the timeout passes; return predicate()."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        executor.spin_once(timeout_sec=0.05)
+    return predicate()
+
+
+class Collector:
+    """Subscription callback that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    def __call__(self, msg) -> None:
+        self.messages.append(msg)
