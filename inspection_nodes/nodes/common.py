@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,10 +96,18 @@ class Health:
 
 
 def run_node(factory: Callable[..., Node], args: list[str] | None = None) -> None:
-    """The demos' main(): init as a context, build, spin; only shutdown signals end it quietly."""
+    """The demos' main(): init as a context, build, spin; only shutdown signals end it quietly.
+
+    A node that cannot start (bad parameter, missing model) exits 1 with one clear line instead
+    of a traceback, so `inspection run` and launch logs show the cause.
+    """
     try:
         with rclpy.init(args=args):
-            node = factory()
+            try:
+                node = factory()
+            except Exception as exc:  # noqa: BLE001 - start-up: report the cause, exit 1
+                print(f"[FATAL] {factory.__name__}: {exc}", file=sys.stderr, flush=True)
+                raise SystemExit(1) from None
             executor = SingleThreadedExecutor()
             executor.add_node(node)
             autostart = getattr(node, "autostart", None)

@@ -1,0 +1,195 @@
+"""camera: frames from a folder, video, V4L2 device or bag, each one a unit with a capture stamp."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from inspection_msgs.msg import CaptureEvent, UnitRejection, Verdict
+from inspection_nodes.core.camera import SOURCE_TYPES, SourceError, open_source
+from inspection_nodes.core.pacing import Pacer
+from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, wall_ns
+from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    Autostart.AUTOSTART,
+    ParamSpec("source_type", "folder", "where frames come from", choices=SOURCE_TYPES,
+              read_only=True),
+    ParamSpec("source", "", "folder, video file, device index/path, or bag path", read_only=True),
+    ParamSpec("bag_topic", "/camera/image_raw", "image topic to read when source_type is bag",
+              read_only=True),
+    ParamSpec("loop", False, "start over at the end of a folder, video or bag", read_only=True),
+    ParamSpec("rate_hz", 10.0, "free-run frame rate (0 = as fast as flow control allows)",
+              range=(0.0, 1000.0)),
+    ParamSpec("trigger", False, "wait for a message on camera/trigger before each frame",
+              read_only=True),
+    ParamSpec("max_in_flight", 0, "units published but not yet decided before the camera waits "
+              "(0 = free run, for live cameras that cannot wait)", range=(0, 1000)),
+    ParamSpec("max_frames", 0, "stop after this many frames (0 = no limit)", range=(0, 10**9)),
+    ParamSpec("frame_id", "camera", "frame_id of published images", read_only=True),
+    ParamSpec("unit_prefix", "u", "prefix of unit ids (prefix + 6-digit sequence)",
+              read_only=True),
+    ParamSpec("wait_for_subscribers", ["camera/image_raw", "camera/unit"],
+              "topics that must have a subscriber before the first frame", read_only=True),
+    ParamSpec("startup_timeout_s", 30.0, "start anyway after waiting this long for subscribers",
+              range=(0.0, 600.0), read_only=True),
+)
+
+
+class CameraNode(Autostart, LifecycleNode):
+    """Publishes each frame as a unit: CaptureEvent first (the gate's roll call), then the Image."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("camera", **kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        self.health = Health(self)
+        self._frames = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._trigger = threading.Semaphore(0)
+        self._pending: set[int] = set()
+        self._pending_lock = threading.Condition()
+        self.published = 0
+        self.finished = threading.Event()
+
+    # lifecycle ------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.params
+        try:
+            self._frames = open_source(p["source_type"], p["source"], p["loop"], p["bag_topic"])
+        except (SourceError, FileNotFoundError, ValueError) as exc:
+            self.get_logger().error(f"cannot open source: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        qos = overridable()
+        self._image_pub = self.create_lifecycle_publisher(
+            Image, "camera/image_raw", UNIT_IMAGE_QOS, qos_overriding_options=qos)
+        self._info_pub = self.create_lifecycle_publisher(CameraInfo, "camera/camera_info", 10)
+        self._unit_pub = self.create_lifecycle_publisher(
+            CaptureEvent, "camera/unit", RESULT_QOS, qos_overriding_options=qos)
+        self._reject_pub = self.create_lifecycle_publisher(
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+        if p["trigger"]:
+            self.create_subscription(Header, "camera/trigger", self._on_trigger, RESULT_QOS)
+        if p["max_in_flight"] > 0:
+            self.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
+        self.health.set_status(b"\x00", f"configured: {p['source_type']} {p['source']}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        result = super().on_activate(state)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._capture_loop, name="capture", daemon=True)
+        self._thread.start()
+        return result
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_thread()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_thread()
+        self._frames = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_thread()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_thread(self) -> None:
+        self._stop.set()
+        self._trigger.release()
+        with self._pending_lock:
+            self._pending_lock.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self._thread = None
+
+    # callbacks ------------------------------------------------------------------------------
+    def _on_trigger(self, _msg: Header) -> None:
+        self._trigger.release()
+
+    def _on_verdict(self, msg: Verdict) -> None:
+        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        with self._pending_lock:
+            self._pending.discard(stamp_ns)
+            self._pending_lock.notify_all()
+
+    # capture thread -------------------------------------------------------------------------
+    def _wait_for_subscribers(self) -> None:
+        topics = list(self.params["wait_for_subscribers"])
+        deadline = time.monotonic() + self.params["startup_timeout_s"]
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            missing = [t for t in topics if self.count_subscribers(t) == 0]
+            if not missing:
+                return
+            time.sleep(0.05)
+        if topics and not self._stop.is_set():
+            self.get_logger().warning("starting before every subscriber appeared")
+
+    def _wait_for_room(self) -> bool:
+        limit = self.params["max_in_flight"]
+        if limit <= 0:
+            return True
+        with self._pending_lock:
+            while len(self._pending) >= limit and not self._stop.is_set():
+                self._pending_lock.wait(timeout=0.1)
+        return not self._stop.is_set()
+
+    def _capture_loop(self) -> None:
+        p = self.params
+        self._wait_for_subscribers()
+        pacer = Pacer(self.get_parameter("rate_hz").value)
+        header = Header(frame_id=p["frame_id"])
+        sequence = 0
+        try:
+            for frame in self._frames:
+                if self._stop.is_set():
+                    return
+                if p["trigger"]:
+                    self._trigger.acquire()
+                    if self._stop.is_set():
+                        return
+                elif not pacer.wait(self._stop):
+                    return
+                if not self._wait_for_room():
+                    return
+                self._publish(frame, sequence, header)
+                sequence += 1
+                if p["max_frames"] and sequence >= p["max_frames"]:
+                    break
+        except SourceError as exc:
+            self.get_logger().error(f"source failed: {exc}")
+        finally:
+            self.finished.set()
+            self.get_logger().info(f"source finished after {sequence} frames")
+
+    def _publish(self, frame, sequence: int, header: Header) -> None:
+        stamp_ns = wall_ns()
+        header.stamp = ns_to_stamp(stamp_ns)
+        unit_id = f"{self.params['unit_prefix']}{sequence:06d}"
+        if self.params["max_in_flight"] > 0:
+            with self._pending_lock:
+                self._pending.add(stamp_ns)
+        self._unit_pub.publish(
+            CaptureEvent(header=header, unit_id=unit_id, sequence=sequence, source=frame.source))
+        self.health.counters.inc("frames")
+        if frame.pixels is None:
+            self.health.reject("unreadable_frames", f"{frame.source}: {frame.error}")
+            self._reject_pub.publish(
+                UnitRejection(header=header, unit_id=unit_id, stage="camera", reason=frame.error))
+            return
+        pixels: np.ndarray = frame.pixels
+        self._image_pub.publish(array_to_image(pixels, header, "bgr8"))
+        info = CameraInfo(header=header, height=pixels.shape[0], width=pixels.shape[1])
+        self._info_pub.publish(info)
+        self.published += 1
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(CameraNode, args)

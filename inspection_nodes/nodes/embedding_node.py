@@ -1,0 +1,116 @@
+"""embedding: backbone patch features of each ROI (ONNX Runtime, TensorRT or torch)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from sensor_msgs.msg import Image
+
+from inspection_msgs.msg import PatchEmbedding, UnitRejection
+from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.convert import image_to_array, ms_since, stamp_to_ns, timing
+from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
+from inspection_nodes.nodes.unit_ids import follow_unit_ids
+
+BACKENDS = ("onnxruntime", "tensorrt", "torch")
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    Autostart.AUTOSTART,
+    ParamSpec("model_dir", "", "model artifact directory (from `inspection enroll`)",
+              read_only=True),
+    ParamSpec("backend", "onnxruntime", "backbone runtime", choices=BACKENDS, read_only=True),
+    ParamSpec("device", "cpu", "cpu or cuda (torch and TensorRT backends)", read_only=True),
+)
+
+
+class EmbeddingNode(Autostart, LifecycleNode):
+    """Loads the backbone in configure so activate, and the first frame, are fast."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("embedding", **kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        self.health = Health(self)
+        self.engine = None
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        from inspection_nodes.core.engine import AnomalyEngine, EngineError
+
+        p = self.params
+        try:
+            self.engine = AnomalyEngine.load(p["model_dir"], backend=p["backend"], device=p["device"])
+            self.engine.embed(np.zeros((*self.engine_input_hw(), 3), np.uint8))  # warm-up
+        except (EngineError, OSError, ValueError) as exc:
+            self.get_logger().error(f"cannot load model: {exc}")
+            self.health.set_status(b"\x02", f"no model: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        qos = overridable()
+        self._pub = self.create_lifecycle_publisher(
+            PatchEmbedding, "embedding/patches", RESULT_QOS, qos_overriding_options=qos)
+        self._reject_pub = self.create_lifecycle_publisher(
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+        self._unit_ids = follow_unit_ids(self)
+        self._sub = None
+        self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def engine_input_hw(self) -> tuple[int, int]:
+        return (self.engine.input_size, self.engine.input_size)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        # Frames are taken only while active; units missed meanwhile FAIL at the gate deadline.
+        self._sub = self.create_subscription(
+            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=overridable())
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._sub is not None:
+            self.destroy_subscription(self._sub)
+            self._sub = None
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.engine = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def _reject(self, msg: Image, reason: str) -> None:
+        self.health.reject("rejected_rois", reason)
+        unit_id = self._unit_ids.get(stamp_to_ns(msg.header.stamp))
+        self._reject_pub.publish(
+            UnitRejection(header=msg.header, unit_id=unit_id, stage="embedding", reason=reason))
+
+    def _on_roi(self, msg: Image) -> None:
+        arrived_ms = ms_since(stamp_to_ns(msg.header.stamp))
+        start = time.perf_counter()
+        try:
+            rgb = to_rgb8(image_to_array(msg), msg.encoding)
+            features = self.engine.embed(rgb)
+        except ImageFormatError as exc:
+            self._reject(msg, f"embedding: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a callback must never raise; the unit FAILs
+            self._reject(msg, f"embedding error: {exc!r}")
+            return
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        h, w, c = features.shape
+        out = PatchEmbedding(
+            header=msg.header,
+            unit_id=self._unit_ids.get(stamp_to_ns(msg.header.stamp)),
+            model_version=self.engine.model_version,
+            backend=self.params["backend"],
+            roi_height=msg.height,
+            roi_width=msg.width,
+            height=h,
+            width=w,
+            channels=c,
+            timings=[timing("camera_to_embedding", arrived_ms), timing("embedding", elapsed_ms)],
+        )
+        out.data = features.reshape(-1)
+        self._pub.publish(out)
+        self.health.counters.inc("embeddings")
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(EmbeddingNode, args)

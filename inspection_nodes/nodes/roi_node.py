@@ -1,0 +1,80 @@
+"""roi: crop, mask and resize each camera frame; frames it cannot use become rejections."""
+
+from __future__ import annotations
+
+import time
+
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from inspection_msgs.msg import UnitRejection
+from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.roi import RoiConfig, RoiError, RoiExtractor
+from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.convert import array_to_image, image_to_array
+from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("crop", [0], "[x, y, w, h] in frame pixels; [0] = whole frame", read_only=True),
+    ParamSpec("polygon", [0.0], "mask polygon [x1, y1, x2, y2, ...] in crop pixels; [0.0] = none",
+              read_only=True),
+    ParamSpec("output_size", [224, 224], "ROI size [w, h] fed to the backbone", read_only=True),
+    ParamSpec("mask_value", 0, "grey value outside the polygon", range=(0, 255), read_only=True),
+    ParamSpec("min_input_size", [32, 32], "smaller frames are rejected [w, h]", read_only=True),
+    ParamSpec("blank_std_limit", 1.0, "frames with contrast below this are rejected as blank "
+              "(0 = off)", range=(0.0, 255.0), read_only=True),
+)
+
+
+def roi_config(params: dict) -> RoiConfig:
+    """RoiConfig from parameter values; the [0] placeholders mean "not set" (ROS has no None)."""
+    crop = tuple(int(v) for v in params["crop"]) if list(params["crop"]) != [0] else ()
+    polygon = tuple(float(v) for v in params["polygon"]) if list(params["polygon"]) != [0.0] else ()
+    return RoiConfig(
+        crop=crop,
+        polygon=polygon,
+        output_size=tuple(int(v) for v in params["output_size"]),
+        mask_value=int(params["mask_value"]),
+        min_input_size=tuple(int(v) for v in params["min_input_size"]),
+        blank_std_limit=float(params["blank_std_limit"]),
+    )
+
+
+class RoiNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("roi", **kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        self.extractor = RoiExtractor(roi_config(self.params))
+        self.health = Health(self)
+        qos = overridable()
+        self._roi_pub = self.create_publisher(
+            Image, "roi/image", UNIT_IMAGE_QOS, qos_overriding_options=qos)
+        self._reject_pub = self.create_publisher(
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+        self.create_subscription(
+            Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS, qos_overriding_options=qos)
+        self._out = Image()
+        self.health.set_status(b"\x00", "running")
+
+    def _on_image(self, msg: Image) -> None:
+        start = time.perf_counter()
+        try:
+            rgb = to_rgb8(image_to_array(msg), msg.encoding)
+            roi = self.extractor.extract(rgb)
+        except (ImageFormatError, RoiError) as exc:
+            self.health.reject("rejected_frames", str(exc))
+            self._reject_pub.publish(
+                UnitRejection(header=msg.header, stage="roi", reason=f"roi: {exc}"))
+            return
+        except Exception as exc:  # noqa: BLE001 - a callback must never raise; the unit FAILs
+            self.health.reject("roi_errors", repr(exc))
+            self._reject_pub.publish(
+                UnitRejection(header=msg.header, stage="roi", reason=f"roi error: {exc!r}"))
+            return
+        self._roi_pub.publish(array_to_image(roi, msg.header, "rgb8", out=self._out))
+        self.health.counters.inc("rois")
+        self.last_latency_ms = (time.perf_counter() - start) * 1e3
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(RoiNode, args)

@@ -1,0 +1,116 @@
+"""scoring: PatchCore / PaDiM anomaly score, area over threshold and a heatmap overlay per unit."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from inspection_msgs.msg import AnomalyResult, PatchEmbedding, UnitRejection
+from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
+from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("model_dir", "", "model artifact directory (from `inspection enroll`)",
+              read_only=True),
+    ParamSpec("publish_heatmap", True, "publish anomaly/heatmap overlays (only while someone "
+              "subscribes)", read_only=True),
+)
+
+ROI_CACHE = 32  # ROIs kept for overlays; embeddings arrive within a few frames of their ROI
+
+
+class ScoringNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__("scoring", **kwargs)
+        self.params = declare_parameters(self, PARAMETERS)
+        self.health = Health(self)
+        from inspection_nodes.core.engine import AnomalyEngine
+
+        # A missing or incompatible model is fatal at start-up: the error names the cause.
+        self.engine = AnomalyEngine.load(self.params["model_dir"], backend="none")
+        qos = overridable()
+        self._result_pub = self.create_publisher(
+            AnomalyResult, "anomaly/result", RESULT_QOS, qos_overriding_options=qos)
+        self._reject_pub = self.create_publisher(
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+        self.create_subscription(
+            PatchEmbedding, "embedding/patches", self._on_patches, RESULT_QOS,
+            qos_overriding_options=qos)
+        self._rois: OrderedDict[int, Image] = OrderedDict()
+        if self.params["publish_heatmap"]:
+            self._heatmap_pub = self.create_publisher(
+                Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, qos_overriding_options=qos)
+            self.create_subscription(Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS,
+                                     qos_overriding_options=qos)
+        self.health.set_status(b"\x00", f"model {self.engine.model_version} ({self.engine.method})")
+
+    def _on_roi(self, msg: Image) -> None:
+        self._rois[stamp_to_ns(msg.header.stamp)] = msg
+        while len(self._rois) > ROI_CACHE:
+            self._rois.popitem(last=False)
+
+    def _reject(self, msg: PatchEmbedding, reason: str) -> None:
+        self.health.reject("rejected_embeddings", reason)
+        self._reject_pub.publish(UnitRejection(
+            header=msg.header, unit_id=msg.unit_id, stage="scoring", reason=reason))
+
+    def _on_patches(self, msg: PatchEmbedding) -> None:
+        start = time.perf_counter()
+        engine = self.engine
+        if msg.model_version != engine.model_version:
+            self._reject(msg, f"scoring: embedding from model {msg.model_version!r}, "
+                              f"scorer has {engine.model_version!r}")
+            return
+        try:
+            patches = np.frombuffer(msg.data, dtype=np.float32).reshape(
+                msg.height, msg.width, msg.channels)
+            result = engine.score(patches, (msg.roi_height, msg.roi_width))
+        except Exception as exc:  # noqa: BLE001 - a callback must never raise; the unit FAILs
+            self._reject(msg, f"scoring: {exc}")
+            return
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        out = AnomalyResult(
+            header=msg.header,
+            unit_id=msg.unit_id,
+            model_version=engine.model_version,
+            method=engine.method,
+            score=result.score,
+            image_threshold=engine.image_threshold,
+            pixel_threshold=engine.pixel_threshold,
+            max_pixel_score=result.max_pixel_score,
+            area_px=result.area_px,
+            largest_region_px=result.largest_region_px,
+            map_height=result.anomaly_map.shape[0],
+            map_width=result.anomaly_map.shape[1],
+            peak_row=result.peak[0],
+            peak_col=result.peak[1],
+            nearest_normals=list(result.nearest_normals),
+            timings=[*msg.timings, timing("scoring", elapsed_ms)],
+        )
+        self._result_pub.publish(out)
+        self.health.counters.inc("results")
+        self._publish_heatmap(msg, result.anomaly_map)
+
+    def _publish_heatmap(self, msg: PatchEmbedding, anomaly_map: np.ndarray) -> None:
+        if not self.params["publish_heatmap"] or self._heatmap_pub.get_subscription_count() == 0:
+            return
+        roi = self._rois.pop(stamp_to_ns(msg.header.stamp), None)
+        if roi is None:
+            self.health.counters.inc("heatmaps_without_roi")
+            return
+        try:
+            overlay = self.engine.overlay(to_rgb8(image_to_array(roi), roi.encoding), anomaly_map)
+        except (ImageFormatError, ValueError) as exc:
+            self.health.reject("heatmap_errors", str(exc))
+            return
+        self._heatmap_pub.publish(array_to_image(overlay, msg.header, "rgb8"))
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(ScoringNode, args)

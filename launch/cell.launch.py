@@ -1,0 +1,53 @@
+"""Start the inspection cell on a robot with ROS 2 installed.
+
+    ros2 launch inspection_nodes cell.launch.py config:=/path/to/station.yaml
+
+One launch_ros Node action per node listed in the params file's `cell.nodes` (default: every
+non-optional node of inspection_nodes.graph.NODES, the same table `inspection run` uses), each
+in its own process with the params file applied.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from inspection_nodes.core.cell_config import load_cell_config
+
+
+def _nodes(context, *args, **kwargs):
+    config_path = LaunchConfiguration("config").perform(context)
+    namespace = LaunchConfiguration("namespace").perform(context)
+    config = load_cell_config(config_path)
+    return [
+        Node(
+            package="inspection_nodes",
+            executable=spec.executable,
+            name=spec.name,
+            namespace=namespace,
+            parameters=[config_path],
+            output="screen",
+            emulate_tty=True,
+        )
+        for spec in config.nodes
+    ]
+
+
+def generate_launch_description() -> LaunchDescription:
+    default_config = os.path.join(
+        get_package_share_directory("inspection_nodes"), "config", "bottle.yaml"
+    )
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument("config", default_value=default_config,
+                                  description="station params YAML"),
+            DeclareLaunchArgument("namespace", default_value="",
+                                  description="namespace for every node of the cell"),
+            OpaqueFunction(function=_nodes),
+        ]
+    )
