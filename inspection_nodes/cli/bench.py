@@ -10,7 +10,9 @@ import argparse
 import importlib
 
 # (benchmark name, module under inspection_nodes.cli)
-BENCHMARKS: tuple[tuple[str, str], ...] = ()
+BENCHMARKS: tuple[tuple[str, str], ...] = (
+    ("bridge", "bench_bridge"),
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -15,7 +15,9 @@ import sys
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("run", "run", "start the node graph as separate processes from a params YAML"),
     ("demo", "demo", "the cell's main job on shipped data"),
+    ("cell", "cell", "run the graph over a folder of images once and report verdicts"),
     ("bench", "bench", "benchmarks that print numbers and write JSON"),
+    ("docs", "docs", "print the README parameter tables"),
 )
 
 

@@ -54,17 +54,26 @@ def read_image(path: Path) -> Frame:
 
 
 def folder_frames(folder: Path, loop: bool = False, recursive: bool = True) -> Iterator[Frame]:
+    """Checks the folder now (so configure fails early), then yields frames lazily."""
     files = list_images(folder, recursive)
-    while True:
-        for path in files:
-            yield read_image(path)
-        if not loop:
-            return
+
+    def frames() -> Iterator[Frame]:
+        while True:
+            for path in files:
+                yield read_image(path)
+            if not loop:
+                return
+
+    return frames()
 
 
 def video_frames(path: Path, loop: bool = False) -> Iterator[Frame]:
     if not path.is_file():
         raise SourceError(f"video file not found: {path}")
+    return _video_frames(path, loop)
+
+
+def _video_frames(path: Path, loop: bool) -> Iterator[Frame]:
     while True:
         capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
@@ -92,8 +101,11 @@ def device_frames(device: str) -> Iterator[Frame]:
     try:
         while True:
             ok, pixels = capture.read()
-            yield Frame(f"{device}#{index}", pixels=pixels if ok else None,
-                        error="" if ok else "device returned no frame")
+            yield Frame(
+                f"{device}#{index}",
+                pixels=pixels if ok else None,
+                error="" if ok else "device returned no frame",
+            )
             index += 1
     finally:
         capture.release()
@@ -105,6 +117,10 @@ def bag_frames(path: Path, topic: str, loop: bool = False) -> Iterator[Frame]:
 
     if not path.exists():
         raise SourceError(f"bag not found: {path}")
+    return _bag_frames(path, topic, loop, read_images)
+
+
+def _bag_frames(path: Path, topic: str, loop: bool, read_images) -> Iterator[Frame]:
     while True:
         count = 0
         for index, pixels_or_error in read_images(path, topic):
@@ -117,7 +133,9 @@ def bag_frames(path: Path, topic: str, loop: bool = False) -> Iterator[Frame]:
             return
 
 
-def open_source(source_type: str, source: str, loop: bool = False, topic: str = "") -> Iterator[Frame]:
+def open_source(
+    source_type: str, source: str, loop: bool = False, topic: str = ""
+) -> Iterator[Frame]:
     """Build the frame iterator for the camera's `source_type` parameter."""
     if source_type == "folder":
         return folder_frames(Path(source), loop)

@@ -51,7 +51,6 @@ class ClassRule:
         return rule
 
 
-
 @dataclass(frozen=True)
 class GateConfig:
     """Station rules of the gate. `validate()` names the first bad value; the node exits on it."""
@@ -119,12 +118,13 @@ class GateConfig:
 
     def value(self, name: str) -> float:
         """Current value of a tunable threshold as it is in force (recipe applied)."""
+        if name not in TUNABLE:
+            raise ValueError(f"{name!r} is not a tunable threshold; allowed: {', '.join(TUNABLE)}")
         return float(getattr(self.effective(), name))
 
     def with_value(self, name: str, value: float) -> GateConfig:
         """Change a threshold where it is in force: in the active recipe if it overrides `name`."""
-        if name not in TUNABLE:
-            raise ValueError(f"{name!r} is not a tunable threshold; allowed: {', '.join(TUNABLE)}")
+        self.value(name)  # names the allowed thresholds when `name` is not one
         kind = TUNABLE[name]
         if kind is int and float(value) != int(value):
             raise ValueError(f"{name} must be a whole number, got {value}")
@@ -207,15 +207,12 @@ def input_faults(config: GateConfig, result: ScoreResult) -> list[str]:
     """Fail-safe checks of a score result: any fault FAILs the whole unit."""
     faults = []
     if not math.isfinite(result.score) or not math.isfinite(result.image_threshold):
-        faults.append(
-            f"malformed: score={result.score} image_threshold={result.image_threshold}"
-        )
+        faults.append(f"malformed: score={result.score} image_threshold={result.image_threshold}")
     elif config.score_threshold <= 0.0 and result.image_threshold <= 0.0:
         faults.append(f"malformed: model image_threshold={result.image_threshold} is not > 0")
     if config.expected_model_version and result.model_version != config.expected_model_version:
         faults.append(
-            f"model version {result.model_version!r} != expected "
-            f"{config.expected_model_version!r}"
+            f"model version {result.model_version!r} != expected {config.expected_model_version!r}"
         )
     return faults
 

@@ -103,7 +103,11 @@ class ProcessGraph:
     def stop(self, timeout_s: float = 10.0) -> dict[str, int]:
         """SIGINT every node (what Ctrl-C does), wait, then SIGTERM and SIGKILL stragglers."""
         running = [n for n in self.nodes if n.process is not None and n.process.poll() is None]
-        for sig, wait_s in ((signal.SIGINT, timeout_s), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+        for sig, wait_s in (
+            (signal.SIGINT, timeout_s),
+            (signal.SIGTERM, 3.0),
+            (signal.SIGKILL, 3.0),
+        ):
             for node in running:
                 try:
                     os.killpg(node.process.pid, sig)

@@ -7,6 +7,7 @@ its own pid only.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -56,6 +57,9 @@ class Mosquitto:
             "max_queued_messages 1000000\n"
             "max_inflight_messages 100\n"
             "log_dest none\n"
+            # Started as root, mosquitto would drop to user "mosquitto" and could not write its
+            # persistence file into our directory; stay the user that owns the directory.
+            f"user {getpass.getuser()}\n"
         )
 
     def start(self, timeout_s: float = 10.0) -> None:

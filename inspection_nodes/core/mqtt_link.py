@@ -11,6 +11,7 @@ deleted only in `on_publish`, i.e. on the broker's PUBACK. Reconnects back off e
 from __future__ import annotations
 
 import collections
+import contextlib
 import ssl
 import threading
 import time
@@ -212,3 +213,30 @@ class MqttLink:
             if not batch and not acked:
                 self._wake.wait(0.05)
                 self._wake.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone drain worker (`python -m inspection_nodes.core.mqtt_link`): publishes an outbox
+    that another process fills; the bridge benchmark kills and restarts it to prove recovery."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--outbox", type=Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1883)
+    parser.add_argument("--backoff-max-s", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    settings = MqttSettings(host=args.host, port=args.port, backoff_max_s=args.backoff_max_s)
+    link = MqttLink(args.outbox, settings)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    link.start()
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
+    link.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

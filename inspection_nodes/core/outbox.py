@@ -47,8 +47,9 @@ class OutboxMessage:
 def connect(path: Path, timeout_s: float = 30.0) -> sqlite3.Connection:
     """A WAL-mode connection with FULL sync; shared by the outbox and the evidence store."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     return conn

@@ -30,9 +30,13 @@ class RoiConfig:
 
     def __post_init__(self) -> None:
         if self.crop and (len(self.crop) != 4 or min(self.crop[2:]) <= 0 or min(self.crop[:2]) < 0):
-            raise ValueError(f"crop must be [x, y, w, h] with w, h > 0 and x, y >= 0, got {self.crop}")
+            raise ValueError(
+                f"crop must be [x, y, w, h] with w, h > 0 and x, y >= 0, got {self.crop}"
+            )
         if self.polygon and (len(self.polygon) < 6 or len(self.polygon) % 2):
-            raise ValueError(f"polygon needs >= 3 points as [x1, y1, x2, y2, ...], got {self.polygon}")
+            raise ValueError(
+                f"polygon needs >= 3 points as [x1, y1, x2, y2, ...], got {self.polygon}"
+            )
         if len(self.output_size) != 2 or min(self.output_size) < 16 or max(self.output_size) > 4096:
             raise ValueError(f"output_size must be [w, h] within 16..4096, got {self.output_size}")
         if not 0 <= self.mask_value <= 255:

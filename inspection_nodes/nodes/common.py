@@ -29,10 +29,10 @@ class ParamSpec:
 
     @property
     def type_name(self) -> str:
-        return {bool: "bool", int: "int", float: "double", str: "string"}.get(
-            type(self.default),
-            "string[]" if isinstance(self.default, list | tuple) else "?",
-        )
+        names = {bool: "bool", int: "int", float: "double", str: "string"}
+        if isinstance(self.default, list | tuple):
+            return names.get(type(self.default[0]), "?") + "[]" if self.default else "string[]"
+        return names.get(type(self.default), "?")
 
     def descriptor(self) -> ParameterDescriptor:
         desc = ParameterDescriptor(description=self.description, read_only=self.read_only)

@@ -118,7 +118,8 @@ def test_outage_and_link_restart_lose_nothing(tmp_path: Path, broker: Mosquitto)
         assert box.depth() == 100
         broker.start()
         link = _link(box.path, broker.port)  # a restarted bridge picks the queue up
-        assert _wait(lambda: len(set(sub.snapshot())) == 200, timeout_s=20)
+        ok = _wait(lambda: len(set(sub.snapshot())) == 200, timeout_s=20)
+        assert ok, (len(set(sub.snapshot())), box.depth(), link.last_error, link.connected)
         ids = sub.snapshot()
         assert sorted(set(ids)) == [f"m{i:05d}" for i in range(200)]
         firsts = list(dict.fromkeys(ids))

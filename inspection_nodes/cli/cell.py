@@ -1,0 +1,195 @@
+"""`inspection cell`: run the graph as processes over a folder once and report every verdict.
+
+Used by `make demo`, by benchmarks and by integrators checking a station on sample parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+
+from inspection_nodes.core.camera import SourceError, list_images
+from inspection_nodes.core.cell_config import ConfigError
+from inspection_nodes.core.cell_report import UnitRecord, format_table, report
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = REPO / "config" / "bottle.yaml"
+PIPELINE_TOPICS = ["camera/image_raw", "camera/unit", "roi/image", "embedding/patches",
+                   "anomaly/result", "verdict"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("cell", help="run the graph over a folder of images once")
+    add_cell_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, required=True, help="model directory")
+    parser.add_argument("--images", type=Path, required=True, help="folder (read recursively)")
+    parser.add_argument("--json", type=Path, help="write the report here")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="station params YAML")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="camera frame rate (0 = as fast as flow control allows)")
+    parser.add_argument("--max-in-flight", type=int, default=1,
+                        help="undecided units before the camera waits (0 = free run)")
+    parser.add_argument("--heatmaps", type=Path, help="write heatmap overlays (PNG) here")
+    parser.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
+    parser.add_argument("--quiet", action="store_true", help="do not echo node output")
+
+
+class Observer:
+    """In-process rclpy node that collects capture events, verdicts and heatmaps."""
+
+    def __init__(self, heatmap_dir: Path | None) -> None:
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        from sensor_msgs.msg import Image
+
+        from inspection_msgs.msg import CaptureEvent, Verdict
+        from inspection_nodes.nodes.convert import stamp_to_ns, wall_ns
+        from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS
+
+        self._stamp_to_ns, self._wall_ns = stamp_to_ns, wall_ns
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node("cell_observer", context=self.context)
+        self.records: dict[int, UnitRecord] = {}
+        self.duplicates = 0
+        self.lock = threading.Lock()
+        self.heatmap_dir = heatmap_dir
+        self.heatmaps_written = 0
+        self.node.create_subscription(CaptureEvent, "camera/unit", self._on_unit, RESULT_QOS)
+        self.node.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
+        if heatmap_dir is not None:
+            heatmap_dir.mkdir(parents=True, exist_ok=True)
+            self.node.create_subscription(Image, "anomaly/heatmap", self._on_heatmap,
+                                          DEBUG_IMAGE_QOS)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        while self.context.ok():
+            try:
+                self.executor.spin_once(timeout_sec=0.1)
+            except Exception:  # noqa: BLE001 - shutdown races end the loop
+                return
+
+    def _record(self, stamp_ns: int) -> UnitRecord:
+        rec = self.records.get(stamp_ns)
+        if rec is None:
+            rec = self.records[stamp_ns] = UnitRecord("", "", stamp_ns)
+        return rec
+
+    def _on_unit(self, msg) -> None:
+        with self.lock:
+            rec = self._record(self._stamp_to_ns(msg.header.stamp))
+            rec.unit_id, rec.image = msg.unit_id, msg.source
+
+    def _on_verdict(self, msg) -> None:
+        now = self._wall_ns()
+        stamp_ns = self._stamp_to_ns(msg.header.stamp)
+        with self.lock:
+            rec = self._record(stamp_ns)
+            if rec.verdict:
+                self.duplicates += 1
+                return
+            rec.unit_id = rec.unit_id or msg.unit_id
+            rec.image = rec.image or msg.source
+            rec.verdict = "PASS" if msg.decision == msg.PASS else "FAIL"
+            rec.score = float(msg.score)
+            rec.reasons = list(msg.reasons)
+            rec.camera_to_verdict_ms = (now - stamp_ns) / 1e6
+            stages = {t.stage: t.latency_ms for t in msg.timings}
+            if "embedding" in stages and "scoring" in stages:
+                rec.engine_ms = stages["embedding"] + stages["scoring"]
+
+    def _on_heatmap(self, msg) -> None:
+        import cv2
+
+        from inspection_nodes.core.image_encoding import to_rgb8
+        from inspection_nodes.nodes.convert import image_to_array
+
+        stamp_ns = self._stamp_to_ns(msg.header.stamp)
+        with self.lock:
+            rec = self.records.get(stamp_ns)
+            name = (rec.unit_id if rec and rec.unit_id else str(stamp_ns))
+            label = Path(rec.image).parent.name if rec and rec.image else "unit"
+        rgb = to_rgb8(image_to_array(msg), msg.encoding)
+        cv2.imwrite(str(self.heatmap_dir / f"{name}_{label}.png"), rgb[..., ::-1])
+        self.heatmaps_written += 1
+
+    def decided(self) -> int:
+        with self.lock:
+            return sum(1 for r in self.records.values() if r.verdict)
+
+    def close(self) -> None:
+        import rclpy
+
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+        self._thread.join(timeout=2.0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from inspection_nodes.cli.run import build_graph
+
+    try:
+        expected = len(list_images(args.images))
+    except SourceError as exc:
+        print(f"error: {exc}")
+        return 2
+    if not (args.model / "manifest.json").is_file():
+        print(f"error: no model at {args.model} (run `inspection enroll` first)")
+        return 2
+    overrides = {
+        "camera": {"source_type": "folder", "source": str(args.images), "loop": False,
+                   "rate_hz": args.rate, "max_in_flight": args.max_in_flight,
+                   "wait_for_subscribers": PIPELINE_TOPICS},
+        "embedding": {"model_dir": str(args.model)},
+        "scoring": {"model_dir": str(args.model)},
+        "gate": {"model_dir": str(args.model)},
+        "stability": {"model_dir": str(args.model)},
+    }
+    observer = Observer(args.heatmaps)
+    try:
+        graph = build_graph(args.config, overrides, echo=None if args.quiet else print)
+    except ConfigError as exc:
+        observer.close()
+        print(f"error: {exc}")
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    started = time.monotonic()
+    graph.start()
+    failed: list[tuple[str, int]] = []
+    try:
+        while not stop.wait(0.1):
+            if observer.decided() >= expected:
+                time.sleep(0.3)  # let late heatmaps and duplicates (if any) arrive
+                break
+            failed = [(n, rc) for n, rc in graph.exited() if rc != 0]
+            if failed or time.monotonic() - started > args.timeout:
+                break
+    finally:
+        graph.stop()
+        observer.close()
+    summary = report(list(observer.records.values()), expected)
+    summary["duplicate_verdicts"] = observer.duplicates
+    summary["wall_s"] = round(time.monotonic() - started, 2)
+    summary["heatmaps_written"] = observer.heatmaps_written
+    print(format_table(summary, str(args.images)))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(summary, indent=2))
+        print(f"report written to {args.json}")
+    for name, rc in failed:
+        print(f"error: node {name} exited with code {rc}")
+    complete = summary["units"] == expected and observer.decided() == expected
+    return 0 if complete and not failed else 1
