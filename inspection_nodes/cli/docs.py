@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from pathlib import Path
 
 from inspection_nodes.graph import NODES
 
@@ -39,12 +40,35 @@ def parameter_table(node_name: str) -> str:
     return "\n".join(rows)
 
 
+def marker(node_name: str) -> tuple[str, str]:
+    return f"<!-- params:{node_name} -->", f"<!-- /params:{node_name} -->"
+
+
+def update_text(text: str) -> str:
+    """Replace each `<!-- params:NODE -->` block of a README with the generated table."""
+    for spec in NODES:
+        start, end = marker(spec.name)
+        if start not in text:
+            continue
+        head, _, rest = text.partition(start)
+        _, found, tail = rest.partition(end)
+        if not found:
+            tail = rest
+        text = f"{head}{start}\n{parameter_table(spec.name)}\n{end}{tail}"
+    return text
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("docs", help="print the README parameter tables")
+    parser = subparsers.add_parser("docs", help="print or update the README parameter tables")
+    parser.add_argument("--update", type=Path, metavar="README",
+                        help="rewrite the <!-- params:NODE --> blocks of this file")
     parser.set_defaults(func=run)
 
 
-def run(_args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    if args.update:
+        args.update.write_text(update_text(args.update.read_text()))
+        return 0
     for spec in NODES:
         print(f"### {spec.name} parameters\n")
         print(parameter_table(spec.name))

@@ -97,6 +97,10 @@ def device_frames(device: str) -> Iterator[Frame]:
     capture = cv2.VideoCapture(int(device) if device.isdigit() else device, cv2.CAP_V4L2)
     if not capture.isOpened():
         raise SourceError(f"cannot open camera device {device!r}")
+    return _device_frames(capture, device)
+
+
+def _device_frames(capture: cv2.VideoCapture, device: str) -> Iterator[Frame]:
     index = 0
     try:
         while True:

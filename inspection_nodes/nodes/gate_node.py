@@ -31,40 +31,112 @@ from inspection_nodes.nodes.qos import RESULT_QOS, overridable
 EXPIRE_PERIOD_S = 0.005  # deadline resolution: a late unit is FAILed within 5 ms of its deadline
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec("deadline_ms", 200.0, "FAIL a unit with no complete result this long after capture "
-              "(multi-view units: after the first view)", range=(1.0, 60000.0), read_only=True),
-    ParamSpec("score_threshold", 0.0, "fixed image score limit, FAIL above it; 0 = the model's "
-              "calibrated image_threshold x score_threshold_scale", range=(0.0, 1e9),
-              read_only=True),
-    ParamSpec("score_threshold_scale", 1.0, "factor on the model's calibrated image_threshold",
-              range=(0.01, 100.0), read_only=True),
-    ParamSpec("min_area_px", 0, "ignore an over-threshold score whose largest connected region "
-              "is smaller (pixels; 0 = off)", range=(0, 100_000_000), read_only=True),
-    ParamSpec("min_area_mm2", 0.0, "the same limit in mm^2 (needs mm_per_px; 0 = off)",
-              range=(0.0, 1e9), read_only=True),
-    ParamSpec("mm_per_px", 0.0, "ROI pixel size in mm, for min_area_mm2 (0 = unknown)",
-              range=(0.0, 1000.0), read_only=True),
-    ParamSpec("views_per_unit", 1, "views (frames sharing a unit_id) judged together",
-              range=(1, 64), read_only=True),
-    ParamSpec("fail_views_required", 1, "FAIL when at least this many views fail (N of M)",
-              range=(1, 64), read_only=True),
-    ParamSpec("expected_model_version", "", "anomaly model version to accept; other versions "
-              "FAIL ('' = any)", read_only=True),
-    ParamSpec("expected_detector_version", "", "detector model version to accept ('' = any)",
-              read_only=True),
-    ParamSpec("require_detections", False, "wait for `detections` and apply the class rules",
-              read_only=True),
-    ParamSpec("class_rules", ["*:0.5:0"], "detection rules 'class:min_confidence[:min_box_area_"
-              "px]'; a class's own rule wins over '*'", read_only=True),
-    ParamSpec("recipe", "", "active product recipe (SOP) from recipe_overrides ('' = none)",
-              read_only=True),
-    ParamSpec("recipe_overrides", [""], "SOP overrides 'recipe.threshold=value' (thresholds: "
-              "score_threshold, score_threshold_scale, min_area_px, min_area_mm2, "
-              "fail_views_required)", read_only=True),
-    ParamSpec("audit_path", "evidence/audit.log", "audit log of threshold changes",
-              read_only=True),
-    ParamSpec("heartbeat_ms", 50.0, "period of gate/heartbeat (the actuator's watchdog input)",
-              range=(5.0, 10000.0), read_only=True),
+    ParamSpec(
+        "deadline_ms",
+        200.0,
+        "FAIL a unit with no complete result this long after capture "
+        "(multi-view units: after the first view)",
+        range=(1.0, 60000.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "score_threshold",
+        0.0,
+        "fixed image score limit, FAIL above it; 0 = the model's "
+        "calibrated image_threshold x score_threshold_scale",
+        range=(0.0, 1e9),
+        read_only=True,
+    ),
+    ParamSpec(
+        "score_threshold_scale",
+        1.0,
+        "factor on the model's calibrated image_threshold",
+        range=(0.01, 100.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "min_area_px",
+        0,
+        "ignore an over-threshold score whose largest connected region "
+        "is smaller (pixels; 0 = off)",
+        range=(0, 100_000_000),
+        read_only=True,
+    ),
+    ParamSpec(
+        "min_area_mm2",
+        0.0,
+        "the same limit in mm^2 (needs mm_per_px; 0 = off)",
+        range=(0.0, 1e9),
+        read_only=True,
+    ),
+    ParamSpec(
+        "mm_per_px",
+        0.0,
+        "ROI pixel size in mm, for min_area_mm2 (0 = unknown)",
+        range=(0.0, 1000.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "views_per_unit",
+        1,
+        "views (frames sharing a unit_id) judged together",
+        range=(1, 64),
+        read_only=True,
+    ),
+    ParamSpec(
+        "fail_views_required",
+        1,
+        "FAIL when at least this many views fail (N of M)",
+        range=(1, 64),
+        read_only=True,
+    ),
+    ParamSpec(
+        "expected_model_version",
+        "",
+        "anomaly model version to accept; other versions FAIL ('' = any)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "expected_detector_version",
+        "",
+        "detector model version to accept ('' = any)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "require_detections",
+        False,
+        "wait for `detections` and apply the class rules",
+        read_only=True,
+    ),
+    ParamSpec(
+        "class_rules",
+        ["*:0.5:0"],
+        "detection rules 'class:min_confidence[:min_box_area_"
+        "px]'; a class's own rule wins over '*'",
+        read_only=True,
+    ),
+    ParamSpec(
+        "recipe",
+        "",
+        "active product recipe (SOP) from recipe_overrides ('' = none)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "recipe_overrides",
+        [""],
+        "SOP overrides 'recipe.threshold=value' (thresholds: "
+        "score_threshold, score_threshold_scale, min_area_px, min_area_mm2, "
+        "fail_views_required)",
+        read_only=True,
+    ),
+    ParamSpec("audit_path", "evidence/audit.log", "audit log of threshold changes", read_only=True),
+    ParamSpec(
+        "heartbeat_ms",
+        50.0,
+        "period of gate/heartbeat (the actuator's watchdog input)",
+        range=(5.0, 10000.0),
+        read_only=True,
+    ),
 )
 
 
@@ -148,7 +220,9 @@ class GateNode(Node):
     def _on_capture(self, msg: CaptureEvent) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
         self._run(
-            stamp, msg.unit_id, lambda: self.gate.open_unit(stamp, msg.unit_id, wall_ns(), msg.source)
+            stamp,
+            msg.unit_id,
+            lambda: self.gate.open_unit(stamp, msg.unit_id, wall_ns(), msg.source),
         )
 
     def _on_result(self, msg: AnomalyResult) -> None:
@@ -181,9 +255,7 @@ class GateNode(Node):
         header = Header(stamp=ns_to_stamp(wall_ns()), frame_id=self.gate.config.version)
         self._heartbeat.publish(header)
 
-    def _run(
-        self, stamp_ns: int | None, unit_id: str, step: Callable[[], list[Decision]]
-    ) -> None:
+    def _run(self, stamp_ns: int | None, unit_id: str, step: Callable[[], list[Decision]]) -> None:
         """Run one gate step and publish its decisions; an exception FAILs the unit."""
         started = time.perf_counter()
         try:
@@ -202,8 +274,9 @@ class GateNode(Node):
             return self.gate.fail(stamp_ns, unit_id, reason, wall_ns())
         except Exception:  # the gate itself is broken: decide without it
             return [
-                Decision(stamp_ns, unit_id, "", False, (reason,), math.nan, math.nan, "", "",
-                         wall_ns())
+                Decision(
+                    stamp_ns, unit_id, "", False, (reason,), math.nan, math.nan, "", "", wall_ns()
+                )
             ]
 
     def _publish(self, d: Decision, gate_ms: float) -> None:

@@ -39,7 +39,7 @@ class ActuatorConfig:
     def validate(self) -> ActuatorConfig:
         checks = (
             ("delay_ms", self.delay_ms > 0, "must be > 0"),
-            ("pulse_width_ms", 0 < self.pulse_width_ms, "must be > 0"),
+            ("pulse_width_ms", self.pulse_width_ms > 0, "must be > 0"),
             ("late_tolerance_ms", self.late_tolerance_ms >= 0, "must be >= 0"),
             ("verdict_timeout_ms", self.verdict_timeout_ms > 0, "must be > 0"),
             (
@@ -116,7 +116,9 @@ class Actuator:
                 break
             del self._awaited[key]
             if self._seen.add(unit_key(stamp_ns, unit_id)):
-                detail = f"fail-safe: no verdict {self.config.verdict_timeout_ms:g} ms after capture"
+                detail = (
+                    f"fail-safe: no verdict {self.config.verdict_timeout_ms:g} ms after capture"
+                )
                 event = self._pulse(stamp_ns, unit_id, clocks, detail)
                 if event is not None:
                     events.append(event)

@@ -22,7 +22,10 @@ WriteHook = Callable[[int, int, int, list], None]  # (mono_ns, function code, ad
 
 
 class EmbeddedModbusServer:
-    """Start with `start()` (raises OSError with the address if it cannot listen), `stop()`."""
+    """Start with `start()` (raises OSError with the address if it cannot listen), `stop()`.
+
+    Port 0 picks a free port (tests, benchmark); `port` then holds the one in use.
+    """
 
     def __init__(self, host: str, port: int, on_write: WriteHook | None = None) -> None:
         self.host, self.port = host, port
@@ -78,5 +81,6 @@ class EmbeddedModbusServer:
         self._loop = asyncio.get_running_loop()
         self._server = ModbusTcpServer(device, address=(self.host, self.port))
         await self._server.serve_forever(background=True)
+        self.port = self._server.transport.sockets[0].getsockname()[1]
         self._ready.set()
         await self._server.serving

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -72,10 +73,8 @@ class ReconnectingOutput:
             self._thread.join(timeout=5.0)
         with self._lock:
             if self._up:
-                try:
+                with contextlib.suppress(OutputError):
                     self.output.write(False)
-                except OutputError:
-                    pass
             self._up = False
             self.output.close()
 
@@ -103,7 +102,7 @@ class ReconnectingOutput:
             try:
                 self.output.connect()
                 self.output.write(False)
-            except OutputError as exc:
+            except OutputError:
                 self.output.close()
                 return False
             self._up = True

@@ -97,9 +97,7 @@ class PlcHandshake:
             reply = self._client.write_registers(self.base, head, device_id=unit)
             if reply.isError():
                 raise HandshakeError(f"write refused: {reply}")
-            read = self._client.read_holding_registers(
-                self.base + Reg.ACK, count=2, device_id=unit
-            )
+            read = self._client.read_holding_registers(self.base + Reg.ACK, count=2, device_id=unit)
             if read.isError():
                 raise HandshakeError(f"read refused: {read}")
             reply = self._client.write_register(self.base + Reg.UNACKED, s.unacked, device_id=unit)

@@ -1,0 +1,120 @@
+"""PatchCore memory bank and kNN scoring (Roth et al., "Towards Total Recall", CVPR 2022).
+
+Differences from anomalib, each measured on the three shared data sets (docs/anomaly_engine.md):
+- The shallow layer's channels are weighted (`shallow_weight`, default 1.5) before the search:
+  finer features sharpen the anomaly map (pixel AUROC +0.3 to +0.7 points).
+- The weighted features are projected by PCA (fitted on the enrollment patches) to
+  `search_dim` (default 64) dimensions for the search: 2.4x less kNN work, same accuracy.
+- The image score uses the *unweighted* full-feature distance to the neighbour found by the
+  search, blurred over about one patch before the max (see AnomalyMapGenerator.image_score):
+  deeper features decide better *whether* a part is bad, shallower ones *where*.
+
+Search: faiss IndexFlatL2 (exact), built once; the bank is small enough (a few thousand rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+# BLAS for query batches of 20+ rows (one image is 784): the default threshold (20) is the
+# documented value; set it explicitly because other libraries in the process may change it.
+faiss.cvar.distance_compute_blas_threshold = 20
+
+
+@dataclass
+class PatchCoreBank:
+    """Everything the scorer needs, as saved in the artifact.
+
+    Attributes:
+        bank: float32 (M, C) coreset rows, raw aggregated features.
+        sources: int32 (M, 2) per row: index into `image_names`, patch index (row * w + col).
+        image_names: names of the enrollment images.
+        channel_weight: float32 (C,) per-channel weight applied before the search projection.
+        proj_mean: float32 (C,) mean of the weighted enrollment features.
+        proj: float32 (C, d) PCA basis of the weighted features (d = search dim).
+    """
+
+    bank: np.ndarray
+    sources: np.ndarray
+    image_names: list[str]
+    channel_weight: np.ndarray
+    proj_mean: np.ndarray
+    proj: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (the search index holds one more projected copy)."""
+        return int(self.bank.nbytes + self.sources.nbytes + self.proj.nbytes)
+
+
+def project(features: np.ndarray, bank: PatchCoreBank) -> np.ndarray:
+    """(N, C) raw features -> (N, d) float32 search space: ((x * w) - mean) @ P."""
+    return ((features * bank.channel_weight) - bank.proj_mean) @ bank.proj
+
+
+class PatchCoreModel:
+    """kNN scorer over a PatchCoreBank. Not thread-safe (reuses work buffers)."""
+
+    method = "patchcore"
+
+    def __init__(self, bank: PatchCoreBank, num_patches: int) -> None:
+        if bank.bank.shape[0] == 0:
+            raise ValueError("PatchCore memory bank is empty: enroll at least one image")
+        self.data = bank
+        # ((x * w) - mean) @ P == x @ (w[:, None] * P) - mean @ P: one GEMM at query time.
+        self._proj = np.ascontiguousarray(bank.channel_weight[:, None] * bank.proj, np.float32)
+        self._offset = (bank.proj_mean @ bank.proj).astype(np.float32)
+        self.index = faiss.IndexFlatL2(self._proj.shape[1])
+        self.index.add(np.ascontiguousarray(project(bank.bank, bank), dtype=np.float32))
+        self._query = np.empty((num_patches, self._proj.shape[1]), dtype=np.float32)
+
+    @property
+    def size(self) -> int:
+        """Rows in the memory bank."""
+        return int(self.data.bank.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Bank arrays plus the faiss index copy."""
+        return self.data.nbytes + self.size * self._proj.shape[1] * 4
+
+    def score_patches(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """kNN scores of one image.
+
+        Args:
+            patches: float32 (P, C) raw aggregated features.
+
+        Returns:
+            pixel: float32 (P,) distance in the search space (drives the anomaly map),
+            image: float32 (P,) unweighted full-feature distance to that neighbour,
+            rows: int64 (P,) bank row of each patch's nearest neighbour.
+        """
+        np.matmul(patches, self._proj, out=self._query)
+        self._query -= self._offset
+        dist, rows = self.index.search(self._query, 1)
+        rows = rows[:, 0]
+        pixel = np.sqrt(np.maximum(dist[:, 0], 0.0))
+        diff = patches - self.data.bank[rows]
+        image = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        return pixel, image, rows
+
+    def nearest_images(self, patch: np.ndarray, k: int = 3) -> tuple[str, ...]:
+        """Names of the enrollment images owning the bank rows nearest to one (C,) patch.
+
+        Searches 4k rows and keeps the first k distinct images, nearest first.
+        """
+        query = (patch[None, :] @ self._proj - self._offset).astype(np.float32)
+        _, rows = self.index.search(query, min(4 * k, self.size))
+        names: list[str] = []
+        for row in rows[0]:
+            if row < 0:
+                break
+            name = self.data.image_names[int(self.data.sources[row, 0])]
+            if name not in names:
+                names.append(name)
+            if len(names) == k:
+                break
+        return tuple(names)
