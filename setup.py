@@ -7,7 +7,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inspection_nodes.graph import NODES  # noqa: E402  (the node table names the executables)
+from inspection_nodes.graph import NODES
 
 PACKAGE = "inspection_nodes"
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from inspection_nodes.core.cell_config import load_cell_config
+from launch import LaunchDescription
 
 
 def _nodes(context, *args, **kwargs):
@@ -44,10 +44,12 @@ def generate_launch_description() -> LaunchDescription:
     )
     return LaunchDescription(
         [
-            DeclareLaunchArgument("config", default_value=default_config,
-                                  description="station params YAML"),
-            DeclareLaunchArgument("namespace", default_value="",
-                                  description="namespace for every node of the cell"),
+            DeclareLaunchArgument(
+                "config", default_value=default_config, description="station params YAML"
+            ),
+            DeclareLaunchArgument(
+                "namespace", default_value="", description="namespace for every node of the cell"
+            ),
             OpaqueFunction(function=_nodes),
         ]
     )

@@ -31,15 +31,21 @@ def test_every_message_type_round_trips_between_processes(ros_context):
             received[cls.__name__] = Collector()
             node.create_subscription(cls, f"out/{cls.__name__}", received[cls.__name__], qos)
             pubs[cls.__name__] = node.create_publisher(cls, f"in/{cls.__name__}", qos)
-        assert spin_until(executor, lambda: all(
-            p.get_subscription_count() > 0 for p in pubs.values()) and all(
-            node.count_publishers(f"out/{c.__name__}") > 0 for c in types), 15.0)
+        assert spin_until(
+            executor,
+            lambda: (
+                all(p.get_subscription_count() > 0 for p in pubs.values())
+                and all(node.count_publishers(f"out/{c.__name__}") > 0 for c in types)
+            ),
+            15.0,
+        )
         sent = {cls.__name__: filled(cls, seed=5) for cls in types}
         for name, msg in sent.items():
             assert msg != type(msg)(), f"{name} filler left every field at its default"
             pubs[name].publish(msg)
         assert spin_until(executor, lambda: all(c.messages for c in received.values()), 15.0), [
-            n for n, c in received.items() if not c.messages]
+            n for n, c in received.items() if not c.messages
+        ]
         for name, msg in sent.items():
             assert received[name].messages[0] == msg, name
         node.destroy_node()

@@ -12,6 +12,7 @@ import importlib
 # (benchmark name, module under inspection_nodes.cli)
 BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("bridge", "bench_bridge"),
+    ("actuator", "bench_actuator"),
 )
 
 

@@ -5,7 +5,7 @@ Three parties, as in the cell: a producer at line rate writes verdict payloads i
 (what the bridge node's ROS callback does), a separate bridge process drains it to the broker
 (`python -m inspection_nodes.core.mqtt_link`), and a QoS 1 subscriber with a persistent session,
 started first, counts the ids it receives. Timeline: the outage starts at 20 % of the production
-time; the bridge is killed 0.3 s after the broker comes back (mid-drain) and restarted at once.
+time; the bridge is killed (SIGKILL) once the backlog is half drained, and restarted at once.
 """
 
 from __future__ import annotations
@@ -77,6 +77,11 @@ class _DepthProbe(threading.Thread):
             self.stop_flag.wait(0.05)
 
 
+def _mid_drain(probe: _DepthProbe, events: dict[str, float], now: float) -> bool:
+    """Kill time: the backlog is half drained (the bridge is busy publishing), or 5 s passed."""
+    return probe.depth < probe.max_depth // 2 or now > events["outage_end"] + 5.0
+
+
 def _bridge(outbox: Path, port: int) -> subprocess.Popen:
     cmd = [
         sys.executable,
@@ -125,7 +130,7 @@ def run_bench(n: int, outage_s: float, rate: float, workdir: Path) -> dict[str, 
                     events["outage_end"] = time.monotonic()
                 else:
                     outage_puts += 1
-            if "outage_end" in events and "kill" not in events and now > events["outage_end"] + 0.3:
+            if "outage_end" in events and "kill" not in events and _mid_drain(probe, events, now):
                 bridge.kill()  # SIGKILL: no clean-up, mid-drain
                 bridge.wait()
                 events["kill"] = time.monotonic()

@@ -18,8 +18,14 @@ from inspection_nodes.core.cell_report import UnitRecord, format_table, report
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "config" / "bottle.yaml"
-PIPELINE_TOPICS = ["camera/image_raw", "camera/unit", "roi/image", "embedding/patches",
-                   "anomaly/result", "verdict"]
+PIPELINE_TOPICS = [
+    "camera/image_raw",
+    "camera/unit",
+    "roi/image",
+    "embedding/patches",
+    "anomaly/result",
+    "verdict",
+]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,10 +39,18 @@ def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=Path, required=True, help="folder (read recursively)")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="station params YAML")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="camera frame rate (0 = as fast as flow control allows)")
-    parser.add_argument("--max-in-flight", type=int, default=1,
-                        help="undecided units before the camera waits (0 = free run)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="camera frame rate (0 = as fast as flow control allows)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=1,
+        help="undecided units before the camera waits (0 = free run)",
+    )
     parser.add_argument("--heatmaps", type=Path, help="write heatmap overlays (PNG) here")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
     parser.add_argument("--quiet", action="store_true", help="do not echo node output")
@@ -45,7 +59,7 @@ def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
 class Observer:
     """In-process rclpy node that collects capture events, verdicts and heatmaps."""
 
-    def __init__(self, heatmap_dir: Path | None) -> None:
+    def __init__(self, heatmap_dir: Path | None, record: Path | None = None) -> None:
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from sensor_msgs.msg import Image
@@ -67,19 +81,24 @@ class Observer:
         self.node.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
         if heatmap_dir is not None:
             heatmap_dir.mkdir(parents=True, exist_ok=True)
-            self.node.create_subscription(Image, "anomaly/heatmap", self._on_heatmap,
-                                          DEBUG_IMAGE_QOS)
+            self.node.create_subscription(
+                Image, "anomaly/heatmap", self._on_heatmap, DEBUG_IMAGE_QOS
+            )
+        self.recorder = None
+        if record is not None:
+            from inspection_nodes.nodes.bag_recording import start_recording
+
+            self.recorder = start_recording(self.node, record)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
+        self._running = threading.Event()
+        self._running.set()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
 
     def _spin(self) -> None:
-        while self.context.ok():
-            try:
-                self.executor.spin_once(timeout_sec=0.1)
-            except Exception:  # noqa: BLE001 - shutdown races end the loop
-                return
+        while self._running.is_set():
+            self.executor.spin_once(timeout_sec=0.05)
 
     def _record(self, stamp_ns: int) -> UnitRecord:
         rec = self.records.get(stamp_ns)
@@ -119,7 +138,7 @@ class Observer:
         stamp_ns = self._stamp_to_ns(msg.header.stamp)
         with self.lock:
             rec = self.records.get(stamp_ns)
-            name = (rec.unit_id if rec and rec.unit_id else str(stamp_ns))
+            name = rec.unit_id if rec and rec.unit_id else str(stamp_ns)
             label = Path(rec.image).parent.name if rec and rec.image else "unit"
         rgb = to_rgb8(image_to_array(msg), msg.encoding)
         cv2.imwrite(str(self.heatmap_dir / f"{name}_{label}.png"), rgb[..., ::-1])
@@ -132,38 +151,58 @@ class Observer:
     def close(self) -> None:
         import rclpy
 
+        self._running.clear()
+        self._thread.join(timeout=5.0)
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
-        self._thread.join(timeout=2.0)
+        if self.recorder is not None:
+            self.recorder.close()
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.cli.run import build_graph
-
     try:
         expected = len(list_images(args.images))
     except SourceError as exc:
         print(f"error: {exc}")
         return 2
+    camera = {"source_type": "folder", "source": str(args.images), "loop": False}
+    summary, ok = execute(args, camera, expected)
+    if summary is None:
+        return 2
+    print(format_table(summary, str(args.images)))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(summary, indent=2))
+        print(f"report written to {args.json}")
+    return 0 if ok else 1
+
+
+def execute(
+    args: argparse.Namespace, camera: dict, expected: int, record: Path | None = None
+) -> tuple[dict | None, bool]:
+    """Run the graph until `expected` units have verdicts; (report, complete and no crash)."""
+    from inspection_nodes.cli.run import build_graph
+
     if not (args.model / "manifest.json").is_file():
         print(f"error: no model at {args.model} (run `inspection enroll` first)")
-        return 2
+        return None, False
     overrides = {
-        "camera": {"source_type": "folder", "source": str(args.images), "loop": False,
-                   "rate_hz": args.rate, "max_in_flight": args.max_in_flight,
-                   "wait_for_subscribers": PIPELINE_TOPICS},
+        "camera": {
+            **camera,
+            "rate_hz": args.rate,
+            "max_in_flight": args.max_in_flight,
+            "wait_for_subscribers": PIPELINE_TOPICS,
+        },
         "embedding": {"model_dir": str(args.model)},
         "scoring": {"model_dir": str(args.model)},
-        "gate": {"model_dir": str(args.model)},
-        "stability": {"model_dir": str(args.model)},
     }
-    observer = Observer(args.heatmaps)
+    observer = Observer(args.heatmaps, record)
     try:
         graph = build_graph(args.config, overrides, echo=None if args.quiet else print)
     except ConfigError as exc:
         observer.close()
         print(f"error: {exc}")
-        return 2
+        return None, False
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     started = time.monotonic()
@@ -184,12 +223,9 @@ def run(args: argparse.Namespace) -> int:
     summary["duplicate_verdicts"] = observer.duplicates
     summary["wall_s"] = round(time.monotonic() - started, 2)
     summary["heatmaps_written"] = observer.heatmaps_written
-    print(format_table(summary, str(args.images)))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(summary, indent=2))
-        print(f"report written to {args.json}")
     for name, rc in failed:
         print(f"error: node {name} exited with code {rc}")
+        tail = next(n.lines[-5:] for n in graph.nodes if n.name == name)
+        print("\n".join(f"  [{name}] {line}" for line in tail))
     complete = summary["units"] == expected and observer.decided() == expected
-    return 0 if complete and not failed else 1
+    return summary, complete and not failed

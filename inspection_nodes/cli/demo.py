@@ -38,11 +38,23 @@ def run(args: argparse.Namespace) -> int:
         if rc != 0:
             return rc
     print("[demo] running the cell over the test images (one process per node)")
-    cell_args = ["cell", "--model", str(args.model), "--images", str(args.data / "test"),
-                 "--config", str(args.config), "--json", str(args.out / "report.json"),
-                 "--heatmaps", str(args.out / "heatmaps")]
+    cell_args = [
+        "cell",
+        "--model",
+        str(args.model),
+        "--images",
+        str(args.data / "test"),
+        "--config",
+        str(args.config),
+        "--json",
+        str(args.out / "report.json"),
+        "--heatmaps",
+        str(args.out / "heatmaps"),
+    ]
     if args.quiet:
         cell_args.append("--quiet")
     rc = _inspection(*cell_args)
-    print(f"[demo] heatmap overlays in {args.out / 'heatmaps'}, report in {args.out / 'report.json'}")
+    print(
+        f"[demo] heatmap overlays in {args.out / 'heatmaps'}, report in {args.out / 'report.json'}"
+    )
     return rc

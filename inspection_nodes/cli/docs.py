@@ -35,8 +35,9 @@ def parameter_table(node_name: str) -> str:
         else:
             rng = ""
         note = " (read-only)" if p.read_only else ""
-        rows.append(f"| `{p.name}` | {p.type_name} | {_fmt(p.default)} | {rng} | "
-                    f"{p.description}{note} |")
+        rows.append(
+            f"| `{p.name}` | {p.type_name} | {_fmt(p.default)} | {rng} | {p.description}{note} |"
+        )
     return "\n".join(rows)
 
 
@@ -60,8 +61,12 @@ def update_text(text: str) -> str:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("docs", help="print or update the README parameter tables")
-    parser.add_argument("--update", type=Path, metavar="README",
-                        help="rewrite the <!-- params:NODE --> blocks of this file")
+    parser.add_argument(
+        "--update",
+        type=Path,
+        metavar="README",
+        help="rewrite the <!-- params:NODE --> blocks of this file",
+    )
     parser.set_defaults(func=run)
 
 

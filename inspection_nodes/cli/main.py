@@ -16,6 +16,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("run", "run", "start the node graph as separate processes from a params YAML"),
     ("demo", "demo", "the cell's main job on shipped data"),
     ("cell", "cell", "run the graph over a folder of images once and report verdicts"),
+    ("record", "record", "run the cell over a folder and record an MCAP bag"),
+    ("replay", "replay", "replay a bag's images and compare verdicts"),
     ("bench", "bench", "benchmarks that print numbers and write JSON"),
     ("docs", "docs", "print the README parameter tables"),
 )

@@ -1,4 +1,4 @@
-"""`inspection run --config config/X.yaml`: the station's nodes as separate processes until Ctrl-C."""
+"""`inspection run --config config/X.yaml`: the station's nodes as processes until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -23,8 +23,12 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def build_graph(config_path: Path, overrides: dict[str, dict[str, object]], echo=print,
-                only: list[str] | None = None) -> ProcessGraph:
+def build_graph(
+    config_path: Path,
+    overrides: dict[str, dict[str, object]],
+    echo=print,
+    only: list[str] | None = None,
+) -> ProcessGraph:
     config = load_cell_config(config_path)
     commands = [
         (spec.name, node_command(spec.executable, config.path, overrides.get(spec.name)))
@@ -37,10 +41,19 @@ def build_graph(config_path: Path, overrides: dict[str, dict[str, object]], echo
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="start the node graph as separate processes")
     parser.add_argument("--config", required=True, type=Path, help="ROS 2 params YAML")
-    parser.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
-                        help="override one parameter of one node (repeatable)")
-    parser.add_argument("--duration", type=float, default=0.0,
-                        help="stop after this many seconds (0 = until Ctrl-C)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NODE.PARAM=VALUE",
+        help="override one parameter of one node (repeatable)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        help="stop after this many seconds (0 = until Ctrl-C)",
+    )
     parser.set_defaults(func=run)
 
 

@@ -70,3 +70,45 @@ def read_images(path: Path, topic: str) -> Iterator[tuple[int, np.ndarray | str]
                 yield index, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
             except (ImageFormatError, ValueError) as exc:
                 yield index, f"bag message {index} unusable: {exc}"
+
+
+class BagRecorder:
+    """Writes already-serialised messages (as rclpy delivers them with raw=True) to MCAP."""
+
+    def __init__(self, path: Path) -> None:
+        from rosbags.rosbag2 import StoragePlugin, Writer
+
+        if path.exists():
+            raise FileExistsError(f"bag {path} exists; choose a new path")
+        self._writer = Writer(path, version=9, storage_plugin=StoragePlugin.MCAP)
+        self._writer.open()
+        self._connections: dict[str, object] = {}
+        self.counts: dict[str, int] = {}
+
+    def add_topic(self, topic: str, msgtype: str) -> None:
+        """msgtype like 'sensor_msgs/msg/Image'; topics are stored absolute ('/verdict')."""
+        name = topic if topic.startswith("/") else f"/{topic}"
+        self._connections[topic] = self._writer.add_connection(
+            name, msgtype, typestore=cell_typestore()
+        )
+        self.counts[topic] = 0
+
+    def write(self, topic: str, stamp_ns: int, raw: bytes) -> None:
+        self._writer.write(self._connections[topic], stamp_ns, raw)
+        self.counts[topic] += 1
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def read_messages(path: Path, topic: str) -> list:
+    """Every message of `topic` (absolute or relative name), deserialised, in bag order."""
+    from rosbags.highlevel import AnyReader
+
+    name = topic if topic.startswith("/") else f"/{topic}"
+    with AnyReader([path], default_typestore=cell_typestore()) as reader:
+        connections = [c for c in reader.connections if c.topic == name]
+        return [
+            reader.deserialize(raw, c.msgtype)
+            for c, _t, raw in reader.messages(connections=connections)
+        ]

@@ -90,7 +90,7 @@ def format_table(summary: dict, root: str = "") -> str:
         "confusion (rows = folder label):   PASS   FAIL",
         f"  good                           {c['good_pass']:>5}  {c['good_fail']:>5}",
         f"  defect                         {c['defect_pass']:>5}  {c['defect_fail']:>5}",
-        f"camera->verdict ms  p50 {lat['camera_to_verdict']['p50']}  p99 {lat['camera_to_verdict']['p99']}",
-        f"engine ms           p50 {lat['engine']['p50']}  p99 {lat['engine']['p99']}",
+        "camera->verdict ms  p50 {p50}  p99 {p99}".format(**lat["camera_to_verdict"]),
+        "engine ms           p50 {p50}  p99 {p99}".format(**lat["engine"]),
     ]
     return "\n".join(lines)

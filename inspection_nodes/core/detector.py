@@ -45,7 +45,7 @@ class YoloOnnxDetector:
             self.session = ort.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
             )
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several types for bad files
+        except Exception as exc:
             raise DetectorError(f"cannot load {path}: {exc}") from None
         shape = self.session.get_inputs()[0].shape
         if len(shape) != 4 or not isinstance(shape[2], int):

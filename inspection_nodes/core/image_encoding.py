@@ -46,7 +46,7 @@ def image_array(
     buffer = np.frombuffer(data, dtype=np.uint8)
     if buffer.size != step * height:
         raise ImageFormatError(
-            f"data has {buffer.size} bytes, expected step*height = {step}*{height} = {step * height}"
+            f"data has {buffer.size} bytes, expected step*height = {step}*{height}"
         )
     rows = buffer.reshape(height, step)[:, :row_bytes]
     return rows.view(dtype).reshape(height, width, channels)

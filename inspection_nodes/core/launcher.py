@@ -7,6 +7,7 @@ the node name, as ros2 launch does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -109,16 +110,12 @@ class ProcessGraph:
             (signal.SIGKILL, 3.0),
         ):
             for node in running:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(node.process.pid, sig)
-                except ProcessLookupError:
-                    pass
             deadline = time.monotonic() + wait_s
             for node in running:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     node.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
             running = [n for n in running if n.process.poll() is None]
             if not running:
                 break

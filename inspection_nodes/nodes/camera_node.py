@@ -19,26 +19,49 @@ from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
-    ParamSpec("source_type", "folder", "where frames come from", choices=SOURCE_TYPES,
-              read_only=True),
+    ParamSpec(
+        "source_type", "folder", "where frames come from", choices=SOURCE_TYPES, read_only=True
+    ),
     ParamSpec("source", "", "folder, video file, device index/path, or bag path", read_only=True),
-    ParamSpec("bag_topic", "/camera/image_raw", "image topic to read when source_type is bag",
-              read_only=True),
+    ParamSpec(
+        "bag_topic",
+        "/camera/image_raw",
+        "image topic to read when source_type is bag",
+        read_only=True,
+    ),
     ParamSpec("loop", False, "start over at the end of a folder, video or bag", read_only=True),
-    ParamSpec("rate_hz", 10.0, "free-run frame rate (0 = as fast as flow control allows)",
-              range=(0.0, 1000.0)),
-    ParamSpec("trigger", False, "wait for a message on camera/trigger before each frame",
-              read_only=True),
-    ParamSpec("max_in_flight", 0, "units published but not yet decided before the camera waits "
-              "(0 = free run, for live cameras that cannot wait)", range=(0, 1000)),
+    ParamSpec(
+        "rate_hz",
+        10.0,
+        "free-run frame rate (0 = as fast as flow control allows)",
+        range=(0.0, 1000.0),
+    ),
+    ParamSpec(
+        "trigger", False, "wait for a message on camera/trigger before each frame", read_only=True
+    ),
+    ParamSpec(
+        "max_in_flight",
+        0,
+        "units published but not yet decided before the camera waits "
+        "(0 = free run, for live cameras that cannot wait)",
+        range=(0, 1000),
+    ),
     ParamSpec("max_frames", 0, "stop after this many frames (0 = no limit)", range=(0, 10**9)),
     ParamSpec("frame_id", "camera", "frame_id of published images", read_only=True),
-    ParamSpec("unit_prefix", "u", "prefix of unit ids (prefix + 6-digit sequence)",
-              read_only=True),
-    ParamSpec("wait_for_subscribers", ["camera/image_raw", "camera/unit"],
-              "topics that must have a subscriber before the first frame", read_only=True),
-    ParamSpec("startup_timeout_s", 30.0, "start anyway after waiting this long for subscribers",
-              range=(0.0, 600.0), read_only=True),
+    ParamSpec("unit_prefix", "u", "prefix of unit ids (prefix + 6-digit sequence)", read_only=True),
+    ParamSpec(
+        "wait_for_subscribers",
+        ["camera/image_raw", "camera/unit"],
+        "topics that must have a subscriber before the first frame",
+        read_only=True,
+    ),
+    ParamSpec(
+        "startup_timeout_s",
+        30.0,
+        "start anyway after waiting this long for subscribers",
+        range=(0.0, 600.0),
+        read_only=True,
+    ),
 )
 
 
@@ -68,12 +91,15 @@ class CameraNode(Autostart, LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         qos = overridable()
         self._image_pub = self.create_lifecycle_publisher(
-            Image, "camera/image_raw", UNIT_IMAGE_QOS, qos_overriding_options=qos)
+            Image, "camera/image_raw", UNIT_IMAGE_QOS, qos_overriding_options=qos
+        )
         self._info_pub = self.create_lifecycle_publisher(CameraInfo, "camera/camera_info", 10)
         self._unit_pub = self.create_lifecycle_publisher(
-            CaptureEvent, "camera/unit", RESULT_QOS, qos_overriding_options=qos)
+            CaptureEvent, "camera/unit", RESULT_QOS, qos_overriding_options=qos
+        )
         self._reject_pub = self.create_lifecycle_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
+        )
         if p["trigger"]:
             self.create_subscription(Header, "camera/trigger", self._on_trigger, RESULT_QOS)
         if p["max_in_flight"] > 0:
@@ -177,12 +203,14 @@ class CameraNode(Autostart, LifecycleNode):
             with self._pending_lock:
                 self._pending.add(stamp_ns)
         self._unit_pub.publish(
-            CaptureEvent(header=header, unit_id=unit_id, sequence=sequence, source=frame.source))
+            CaptureEvent(header=header, unit_id=unit_id, sequence=sequence, source=frame.source)
+        )
         self.health.counters.inc("frames")
         if frame.pixels is None:
             self.health.reject("unreadable_frames", f"{frame.source}: {frame.error}")
             self._reject_pub.publish(
-                UnitRejection(header=header, unit_id=unit_id, stage="camera", reason=frame.error))
+                UnitRejection(header=header, unit_id=unit_id, stage="camera", reason=frame.error)
+            )
             return
         pixels: np.ndarray = frame.pixels
         self._image_pub.publish(array_to_image(pixels, header, "bgr8"))

@@ -105,7 +105,7 @@ def run_node(factory: Callable[..., Node], args: list[str] | None = None) -> Non
         with rclpy.init(args=args):
             try:
                 node = factory()
-            except Exception as exc:  # noqa: BLE001 - start-up: report the cause, exit 1
+            except Exception as exc:
                 print(f"[FATAL] {factory.__name__}: {exc}", file=sys.stderr, flush=True)
                 raise SystemExit(1) from None
             executor = SingleThreadedExecutor()

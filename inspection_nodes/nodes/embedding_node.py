@@ -19,8 +19,9 @@ BACKENDS = ("onnxruntime", "tensorrt", "torch")
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
-    ParamSpec("model_dir", "", "model artifact directory (from `inspection enroll`)",
-              read_only=True),
+    ParamSpec(
+        "model_dir", "", "model artifact directory (from `inspection enroll`)", read_only=True
+    ),
     ParamSpec("backend", "onnxruntime", "backbone runtime", choices=BACKENDS, read_only=True),
     ParamSpec("device", "cpu", "cpu or cuda (torch and TensorRT backends)", read_only=True),
 )
@@ -40,7 +41,9 @@ class EmbeddingNode(Autostart, LifecycleNode):
 
         p = self.params
         try:
-            self.engine = AnomalyEngine.load(p["model_dir"], backend=p["backend"], device=p["device"])
+            self.engine = AnomalyEngine.load(
+                p["model_dir"], backend=p["backend"], device=p["device"]
+            )
             self.engine.embed(np.zeros((*self.engine_input_hw(), 3), np.uint8))  # warm-up
         except (EngineError, OSError, ValueError) as exc:
             self.get_logger().error(f"cannot load model: {exc}")
@@ -48,9 +51,11 @@ class EmbeddingNode(Autostart, LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         qos = overridable()
         self._pub = self.create_lifecycle_publisher(
-            PatchEmbedding, "embedding/patches", RESULT_QOS, qos_overriding_options=qos)
+            PatchEmbedding, "embedding/patches", RESULT_QOS, qos_overriding_options=qos
+        )
         self._reject_pub = self.create_lifecycle_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
+        )
         self._unit_ids = follow_unit_ids(self)
         self._sub = None
         self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
@@ -62,7 +67,8 @@ class EmbeddingNode(Autostart, LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         # Frames are taken only while active; units missed meanwhile FAIL at the gate deadline.
         self._sub = self.create_subscription(
-            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=overridable())
+            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=overridable()
+        )
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -79,7 +85,8 @@ class EmbeddingNode(Autostart, LifecycleNode):
         self.health.reject("rejected_rois", reason)
         unit_id = self._unit_ids.get(stamp_to_ns(msg.header.stamp))
         self._reject_pub.publish(
-            UnitRejection(header=msg.header, unit_id=unit_id, stage="embedding", reason=reason))
+            UnitRejection(header=msg.header, unit_id=unit_id, stage="embedding", reason=reason)
+        )
 
     def _on_roi(self, msg: Image) -> None:
         arrived_ms = ms_since(stamp_to_ns(msg.header.stamp))
@@ -90,7 +97,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
         except ImageFormatError as exc:
             self._reject(msg, f"embedding: {exc}")
             return
-        except Exception as exc:  # noqa: BLE001 - a callback must never raise; the unit FAILs
+        except Exception as exc:
             self._reject(msg, f"embedding error: {exc!r}")
             return
         elapsed_ms = (time.perf_counter() - start) * 1e3

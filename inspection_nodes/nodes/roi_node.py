@@ -16,13 +16,22 @@ from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("crop", [0], "[x, y, w, h] in frame pixels; [0] = whole frame", read_only=True),
-    ParamSpec("polygon", [0.0], "mask polygon [x1, y1, x2, y2, ...] in crop pixels; [0.0] = none",
-              read_only=True),
+    ParamSpec(
+        "polygon",
+        [0.0],
+        "mask polygon [x1, y1, x2, y2, ...] in crop pixels; [0.0] = none",
+        read_only=True,
+    ),
     ParamSpec("output_size", [224, 224], "ROI size [w, h] fed to the backbone", read_only=True),
     ParamSpec("mask_value", 0, "grey value outside the polygon", range=(0, 255), read_only=True),
     ParamSpec("min_input_size", [32, 32], "smaller frames are rejected [w, h]", read_only=True),
-    ParamSpec("blank_std_limit", 1.0, "frames with contrast below this are rejected as blank "
-              "(0 = off)", range=(0.0, 255.0), read_only=True),
+    ParamSpec(
+        "blank_std_limit",
+        1.0,
+        "frames with contrast below this are rejected as blank (0 = off)",
+        range=(0.0, 255.0),
+        read_only=True,
+    ),
 )
 
 
@@ -48,11 +57,14 @@ class RoiNode(Node):
         self.health = Health(self)
         qos = overridable()
         self._roi_pub = self.create_publisher(
-            Image, "roi/image", UNIT_IMAGE_QOS, qos_overriding_options=qos)
+            Image, "roi/image", UNIT_IMAGE_QOS, qos_overriding_options=qos
+        )
         self._reject_pub = self.create_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
+        )
         self.create_subscription(
-            Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS, qos_overriding_options=qos)
+            Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS, qos_overriding_options=qos
+        )
         self._out = Image()
         self.health.set_status(b"\x00", "running")
 
@@ -64,12 +76,14 @@ class RoiNode(Node):
         except (ImageFormatError, RoiError) as exc:
             self.health.reject("rejected_frames", str(exc))
             self._reject_pub.publish(
-                UnitRejection(header=msg.header, stage="roi", reason=f"roi: {exc}"))
+                UnitRejection(header=msg.header, stage="roi", reason=f"roi: {exc}")
+            )
             return
-        except Exception as exc:  # noqa: BLE001 - a callback must never raise; the unit FAILs
+        except Exception as exc:
             self.health.reject("roi_errors", repr(exc))
             self._reject_pub.publish(
-                UnitRejection(header=msg.header, stage="roi", reason=f"roi error: {exc!r}"))
+                UnitRejection(header=msg.header, stage="roi", reason=f"roi error: {exc!r}")
+            )
             return
         self._roi_pub.publish(array_to_image(roi, msg.header, "rgb8", out=self._out))
         self.health.counters.inc("rois")

@@ -16,10 +16,15 @@ from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec("model_dir", "", "model artifact directory (from `inspection enroll`)",
-              read_only=True),
-    ParamSpec("publish_heatmap", True, "publish anomaly/heatmap overlays (only while someone "
-              "subscribes)", read_only=True),
+    ParamSpec(
+        "model_dir", "", "model artifact directory (from `inspection enroll`)", read_only=True
+    ),
+    ParamSpec(
+        "publish_heatmap",
+        True,
+        "publish anomaly/heatmap overlays (only while someone subscribes)",
+        read_only=True,
+    ),
 )
 
 ROI_CACHE = 32  # ROIs kept for overlays; embeddings arrive within a few frames of their ROI
@@ -36,18 +41,26 @@ class ScoringNode(Node):
         self.engine = AnomalyEngine.load(self.params["model_dir"], backend="none")
         qos = overridable()
         self._result_pub = self.create_publisher(
-            AnomalyResult, "anomaly/result", RESULT_QOS, qos_overriding_options=qos)
+            AnomalyResult, "anomaly/result", RESULT_QOS, qos_overriding_options=qos
+        )
         self._reject_pub = self.create_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos)
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
+        )
         self.create_subscription(
-            PatchEmbedding, "embedding/patches", self._on_patches, RESULT_QOS,
-            qos_overriding_options=qos)
+            PatchEmbedding,
+            "embedding/patches",
+            self._on_patches,
+            RESULT_QOS,
+            qos_overriding_options=qos,
+        )
         self._rois: OrderedDict[int, Image] = OrderedDict()
         if self.params["publish_heatmap"]:
             self._heatmap_pub = self.create_publisher(
-                Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, qos_overriding_options=qos)
-            self.create_subscription(Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS,
-                                     qos_overriding_options=qos)
+                Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, qos_overriding_options=qos
+            )
+            self.create_subscription(
+                Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
+            )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} ({self.engine.method})")
 
     def _on_roi(self, msg: Image) -> None:
@@ -57,21 +70,26 @@ class ScoringNode(Node):
 
     def _reject(self, msg: PatchEmbedding, reason: str) -> None:
         self.health.reject("rejected_embeddings", reason)
-        self._reject_pub.publish(UnitRejection(
-            header=msg.header, unit_id=msg.unit_id, stage="scoring", reason=reason))
+        self._reject_pub.publish(
+            UnitRejection(header=msg.header, unit_id=msg.unit_id, stage="scoring", reason=reason)
+        )
 
     def _on_patches(self, msg: PatchEmbedding) -> None:
         start = time.perf_counter()
         engine = self.engine
         if msg.model_version != engine.model_version:
-            self._reject(msg, f"scoring: embedding from model {msg.model_version!r}, "
-                              f"scorer has {engine.model_version!r}")
+            self._reject(
+                msg,
+                f"scoring: embedding from model {msg.model_version!r}, "
+                f"scorer has {engine.model_version!r}",
+            )
             return
         try:
             patches = np.frombuffer(msg.data, dtype=np.float32).reshape(
-                msg.height, msg.width, msg.channels)
+                msg.height, msg.width, msg.channels
+            )
             result = engine.score(patches, (msg.roi_height, msg.roi_width))
-        except Exception as exc:  # noqa: BLE001 - a callback must never raise; the unit FAILs
+        except Exception as exc:
             self._reject(msg, f"scoring: {exc}")
             return
         elapsed_ms = (time.perf_counter() - start) * 1e3

@@ -15,18 +15,44 @@ from inspection_nodes.nodes.qos import RESULT_QOS, STATUS_QOS, UNIT_IMAGE_QOS, o
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("window", 50, "rolling window in units", range=(5, 100000), read_only=True),
-    ParamSpec("reference_units", 30, "units after start that define the reference",
-              range=(5, 100000), read_only=True),
-    ParamSpec("luminance_limit", 25.0, "mean ROI grey-level shift that counts as 1.0",
-              range=(0.1, 255.0), read_only=True),
-    ParamSpec("false_reject_limit", 0.05, "false-reject rate that counts as 1.0",
-              range=(0.001, 1.0), read_only=True),
-    ParamSpec("watch_at", 0.5, "index from which the level is watch", range=(0.01, 100.0),
-              read_only=True),
-    ParamSpec("recalibrate_at", 1.0, "index from which the level is recalibrate",
-              range=(0.01, 100.0), read_only=True),
-    ParamSpec("report_period_s", 1.0, "seconds between StabilityReports", range=(0.05, 3600.0),
-              read_only=True),
+    ParamSpec(
+        "reference_units",
+        30,
+        "units after start that define the reference",
+        range=(5, 100000),
+        read_only=True,
+    ),
+    ParamSpec(
+        "luminance_limit",
+        25.0,
+        "mean ROI grey-level shift that counts as 1.0",
+        range=(0.1, 255.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "false_reject_limit",
+        0.05,
+        "false-reject rate that counts as 1.0",
+        range=(0.001, 1.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "watch_at", 0.5, "index from which the level is watch", range=(0.01, 100.0), read_only=True
+    ),
+    ParamSpec(
+        "recalibrate_at",
+        1.0,
+        "index from which the level is recalibrate",
+        range=(0.01, 100.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "report_period_s",
+        1.0,
+        "seconds between StabilityReports",
+        range=(0.05, 3600.0),
+        read_only=True,
+    ),
 )
 
 
@@ -35,21 +61,31 @@ class StabilityNode(Node):
         super().__init__("stability", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         p = self.params
-        self.monitor = StabilityMonitor(StabilityConfig(
-            window=p["window"], reference_units=p["reference_units"],
-            luminance_limit=p["luminance_limit"], false_reject_limit=p["false_reject_limit"],
-            watch_at=p["watch_at"], recalibrate_at=p["recalibrate_at"]))
+        self.monitor = StabilityMonitor(
+            StabilityConfig(
+                window=p["window"],
+                reference_units=p["reference_units"],
+                luminance_limit=p["luminance_limit"],
+                false_reject_limit=p["false_reject_limit"],
+                watch_at=p["watch_at"],
+                recalibrate_at=p["recalibrate_at"],
+            )
+        )
         self.health = Health(self)
         self._model_version = ""
         qos = overridable()
-        self._pub = self.create_publisher(StabilityReport, "stability", STATUS_QOS,
-                                          qos_overriding_options=qos)
-        self.create_subscription(AnomalyResult, "anomaly/result", self._on_result, RESULT_QOS,
-                                 qos_overriding_options=qos)
-        self.create_subscription(Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS,
-                                 qos_overriding_options=qos)
-        self.create_subscription(Disposition, "disposition", self._on_disposition, RESULT_QOS,
-                                 qos_overriding_options=qos)
+        self._pub = self.create_publisher(
+            StabilityReport, "stability", STATUS_QOS, qos_overriding_options=qos
+        )
+        self.create_subscription(
+            AnomalyResult, "anomaly/result", self._on_result, RESULT_QOS, qos_overriding_options=qos
+        )
+        self.create_subscription(
+            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
+        )
+        self.create_subscription(
+            Disposition, "disposition", self._on_disposition, RESULT_QOS, qos_overriding_options=qos
+        )
         self.create_timer(p["report_period_s"], self._publish)
         self.health.set_status(b"\x00", "running")
 
@@ -75,8 +111,10 @@ class StabilityNode(Node):
             window_units=state.units,
             index=float(state.index),
             level=LEVELS.index(state.level),
-            components=[StabilityComponent(name=n, value=float(v), normalised=float(k))
-                        for n, (v, k) in state.components.items()],
+            components=[
+                StabilityComponent(name=n, value=float(v), normalised=float(k))
+                for n, (v, k) in state.components.items()
+            ],
         )
         report.header.stamp = self.get_clock().now().to_msg()
         self._pub.publish(report)

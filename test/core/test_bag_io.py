@@ -17,7 +17,8 @@ def _same(rclpy_value, rosbags_value) -> bool:
         )
     if isinstance(rclpy_value, list):
         return len(rclpy_value) == len(rosbags_value) and all(
-            _same(a, b) for a, b in zip(rclpy_value, rosbags_value, strict=True))
+            _same(a, b) for a, b in zip(rclpy_value, rosbags_value, strict=True)
+        )
     if isinstance(rosbags_value, np.ndarray):
         return np.array_equal(np.asarray(rclpy_value), rosbags_value)
     if isinstance(rclpy_value, float):

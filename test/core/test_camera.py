@@ -18,7 +18,10 @@ def test_folder_is_recursive_sorted_and_reports_corrupt_files(tmp_path):
     (tmp_path / "a" / "3.png").write_bytes(b"not a png")
     frames = list(folder_frames(tmp_path))
     assert [Path(f.source).relative_to(tmp_path).as_posix() for f in frames] == [
-        "a/2.png", "a/3.png", "b/1.png"]
+        "a/2.png",
+        "a/3.png",
+        "b/1.png",
+    ]
     assert frames[0].pixels[0, 0, 0] == 20
     assert frames[1].pixels is None and "cannot decode" in frames[1].error
 

@@ -215,7 +215,7 @@ def test_bad_class_rule(text, message):
 
 
 def test_bad_recipe_entry_and_threshold_name():
-    with pytest.raises(ValueError, match="expected 'recipe.threshold=value'"):
+    with pytest.raises(ValueError, match=r"expected 'recipe\.threshold=value'"):
         parse_recipes(["score_threshold=3"])
     with pytest.raises(ValueError, match="not a tunable threshold"):
         GateConfig().with_value("deadline_ms", 1.0)

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from inspection_nodes.core.image_encoding import ImageFormatError, encoding_for, image_array, to_rgb8
+from inspection_nodes.core.image_encoding import (
+    ImageFormatError,
+    encoding_for,
+    image_array,
+    to_rgb8,
+)
 
 
 def test_rgb_round_trip_with_row_padding():
@@ -15,7 +20,12 @@ def test_rgb_round_trip_with_row_padding():
 
 @pytest.mark.parametrize(
     ("encoding", "channels", "expected_first"),
-    [("bgr8", 3, [3, 2, 1]), ("rgba8", 4, [1, 2, 3]), ("bgra8", 4, [3, 2, 1]), ("mono8", 1, [1, 1, 1])],
+    [
+        ("bgr8", 3, [3, 2, 1]),
+        ("rgba8", 4, [1, 2, 3]),
+        ("bgra8", 4, [3, 2, 1]),
+        ("mono8", 1, [1, 1, 1]),
+    ],
 )
 def test_to_rgb8_orders_channels(encoding, channels, expected_first):
     raw = np.tile(np.arange(1, channels + 1, dtype=np.uint8), (2, 2, 1))

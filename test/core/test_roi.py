@@ -44,8 +44,13 @@ def test_unusable_frames_raise_with_reason(config, frame, match):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"crop": (0, 0, 0, 10)}, {"polygon": (1, 2, 3, 4)}, {"output_size": (8, 8)},
-     {"mask_value": 300}, {"blank_std_limit": -1.0}],
+    [
+        {"crop": (0, 0, 0, 10)},
+        {"polygon": (1, 2, 3, 4)},
+        {"output_size": (8, 8)},
+        {"mask_value": 300},
+        {"blank_std_limit": -1.0},
+    ],
 )
 def test_bad_config_is_rejected(kwargs):
     with pytest.raises(ValueError):

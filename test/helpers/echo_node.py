@@ -13,7 +13,7 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from helpers.messages import custom_message_types  # noqa: E402
+from helpers.messages import custom_message_types
 
 
 def main() -> None:

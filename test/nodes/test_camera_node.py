@@ -24,15 +24,28 @@ def test_folder_units_in_order_with_rejection(ros_context, tmp_path: Path):
     probe.create_subscription(CaptureEvent, "camera/unit", units, RESULT_QOS)
     probe.create_subscription(Image, "camera/image_raw", images, UNIT_IMAGE_QOS)
     probe.create_subscription(UnitRejection, "rejections", rejections, RESULT_QOS)
-    camera = CameraNode(context=ros_context, parameter_overrides=[
-        Parameter("source", value=str(tmp_path)), Parameter("rate_hz", value=50.0),
-        Parameter("unit_prefix", value="t-")])
+    camera = CameraNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("source", value=str(tmp_path)),
+            Parameter("rate_hz", value=50.0),
+            Parameter("unit_prefix", value="t-"),
+        ],
+    )
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(camera)
     executor.add_node(probe)
     camera.autostart()
-    assert spin_until(executor, lambda: camera.finished.is_set() and len(units.messages) == 3
-                      and len(images.messages) == 2 and len(rejections.messages) == 1, 15.0)
+    assert spin_until(
+        executor,
+        lambda: (
+            camera.finished.is_set()
+            and len(units.messages) == 3
+            and len(images.messages) == 2
+            and len(rejections.messages) == 1
+        ),
+        15.0,
+    )
     assert [u.unit_id for u in units.messages] == ["t-000000", "t-000001", "t-000002"]
     assert [Path(u.source).name for u in units.messages] == ["0.png", "1.png", "2.png"]
     stamps = [u.header.stamp for u in units.messages]
@@ -48,7 +61,9 @@ def test_folder_units_in_order_with_rejection(ros_context, tmp_path: Path):
 def test_missing_folder_fails_configure(ros_context, tmp_path):
     from rclpy.lifecycle import TransitionCallbackReturn
 
-    camera = CameraNode(context=ros_context, parameter_overrides=[
-        Parameter("source", value=str(tmp_path / "missing"))])
+    camera = CameraNode(
+        context=ros_context,
+        parameter_overrides=[Parameter("source", value=str(tmp_path / "missing"))],
+    )
     assert camera.trigger_configure() == TransitionCallbackReturn.FAILURE
     camera.destroy_node()

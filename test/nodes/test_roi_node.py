@@ -16,8 +16,9 @@ from inspection_nodes.nodes.roi_node import RoiNode
 
 
 def _image(pixels: np.ndarray, encoding: str, sec: int) -> Image:
-    msg = Image(height=pixels.shape[0], width=pixels.shape[1], encoding=encoding,
-                step=pixels.strides[0])
+    msg = Image(
+        height=pixels.shape[0], width=pixels.shape[1], encoding=encoding, step=pixels.strides[0]
+    )
     msg.header.stamp.sec = sec
     msg.data = array.array("B", pixels.tobytes())
     return msg
@@ -25,8 +26,13 @@ def _image(pixels: np.ndarray, encoding: str, sec: int) -> Image:
 
 @pytest.fixture
 def graph(ros_context):
-    node = RoiNode(context=ros_context, parameter_overrides=[
-        Parameter("crop", value=[10, 10, 80, 60]), Parameter("output_size", value=[40, 30])])
+    node = RoiNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("crop", value=[10, 10, 80, 60]),
+            Parameter("output_size", value=[40, 30]),
+        ],
+    )
     probe = rclpy.create_node("probe", context=ros_context)
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)

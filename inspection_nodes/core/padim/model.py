@@ -39,11 +39,7 @@ def fit_padim(embeddings: np.ndarray, dims: int = 100, seed: int = 0) -> PadimSt
         raise ValueError("PaDiM needs at least 2 images for a covariance")
     rng = np.random.default_rng(seed)
     channels = np.sort(rng.choice(c, min(dims, c), replace=False))
-    x = embeddings.reshape(n, h * w, c)[:, :, channels].astype(np.float64)
-    mean = x.mean(axis=0)
-    centred = x - mean
-    cov = np.einsum("npi,npj->pij", centred, centred) / (n - 1)
-    return PadimStats(channels, n, mean.astype(np.float32), cov.astype(np.float32))
+    return fit_padim_subset(embeddings, channels)
 
 
 def add_normals(stats: PadimStats, embeddings: np.ndarray) -> PadimStats:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 
@@ -32,10 +33,8 @@ def wait_events(events, n: int, timeout_s: float = 3.0) -> list:
     out = []
     deadline = time.monotonic() + timeout_s
     while len(out) < n and time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(queue.Empty):
             out.append(events.get(timeout=0.05))
-        except queue.Empty:
-            pass
     return out
 
 

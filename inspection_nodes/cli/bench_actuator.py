@@ -1,0 +1,190 @@
+"""`inspection bench actuator`: units through the real gate and actuator nodes to a real server.
+
+A driver publishes CaptureEvent + AnomalyResult for N units at a fixed rate (about half of them
+over the threshold). The gate decides, the actuator pulses coil 0 of a pymodbus server running in
+this process, and the server timestamps every coil write on the monotonic clock. Each rising edge
+is matched to the failed unit whose expected fire time (capture + delay) is nearest; unmatched
+failed units are `missed`, unmatched edges `extra`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+MS = 1_000_000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("actuator", help="gate + actuator timing against pymodbus")
+    parser.add_argument("--units", type=int, default=400)
+    parser.add_argument("--rate", type=float, default=20.0, help="units per second")
+    parser.add_argument("--fail-ratio", type=float, default=0.5)
+    parser.add_argument("--delay-ms", type=float, default=300.0)
+    parser.add_argument("--pulse-width-ms", type=float, default=15.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.set_defaults(func=run)
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
+    arr = np.abs(np.asarray(values))
+    return {
+        "p50": round(float(np.percentile(arr, 50)), 3),
+        "p99": round(float(np.percentile(arr, 99)), 3),
+        "max": round(float(arr.max()), 3),
+    }
+
+
+def match_pulses(
+    expected_ns: list[int], edges: list[tuple[int, bool]], window_ns: int
+) -> tuple[list[float], list[float], int, int]:
+    """Match rising edges to expected fire times: (timing errors ms, width errors ms as
+    measured width, missed, extra). Each edge and each unit is used at most once."""
+    pulses = []
+    for i, (t, on) in enumerate(edges):
+        if on:
+            off = next((u for u, v in edges[i + 1 :] if not v), None)
+            pulses.append((t, off))
+    used: set[int] = set()
+    timing, widths = [], []
+    for exp in expected_ns:
+        best = min(
+            (k for k in range(len(pulses)) if k not in used),
+            key=lambda k: abs(pulses[k][0] - exp),
+            default=None,
+        )
+        if best is None or abs(pulses[best][0] - exp) > window_ns:
+            continue
+        used.add(best)
+        on, off = pulses[best]
+        timing.append((on - exp) / MS)
+        if off is not None:
+            widths.append((off - on) / MS)
+    missed = len(expected_ns) - len(timing)
+    return timing, widths, missed, len(pulses) - len(used)
+
+
+def run(args: argparse.Namespace) -> int:
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter import Parameter
+
+    from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent
+    from inspection_nodes.core.actuation.modbus_server import COIL_WRITE_CODES, EmbeddedModbusServer
+    from inspection_nodes.nodes.actuator_node import ActuatorNode
+    from inspection_nodes.nodes.convert import ns_to_stamp
+    from inspection_nodes.nodes.gate_node import GateNode
+    from inspection_nodes.nodes.qos import RESULT_QOS
+
+    writes: list[tuple[int, bool]] = []
+
+    def on_write(mono_ns: int, fc: int, address: int, values: list) -> None:
+        if fc in COIL_WRITE_CODES and address == 0:
+            writes.append((mono_ns, bool(values[0])))
+
+    server = EmbeddedModbusServer("127.0.0.1", 0, on_write=on_write)
+    server.start()
+    rng = random.Random(args.seed)
+    fails = [rng.random() < args.fail_ratio for _ in range(args.units)]
+    expected: list[int] = []
+    events: list = []
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            gate = GateNode(
+                context=context,
+                parameter_overrides=[Parameter("audit_path", value=f"{tmp}/audit.log")],
+            )
+            actuator = ActuatorNode(
+                context=context,
+                parameter_overrides=[
+                    Parameter("embedded_server", value=False),
+                    Parameter("modbus_port", value=server.port),
+                    Parameter("delay_ms", value=args.delay_ms),
+                    Parameter("pulse_width_ms", value=args.pulse_width_ms),
+                    Parameter("verdict_timeout_ms", value=args.delay_ms * 0.8),
+                ],
+            )
+            driver = rclpy.create_node("bench_driver", context=context)
+            units = driver.create_publisher(CaptureEvent, "camera/unit", RESULT_QOS)
+            results = driver.create_publisher(AnomalyResult, "anomaly/result", RESULT_QOS)
+            driver.create_subscription(ActuatorEvent, "actuator/event", events.append, RESULT_QOS)
+            executor = SingleThreadedExecutor(context=context)
+            for node in (gate, actuator, driver):
+                executor.add_node(node)
+            actuator.autostart()
+            _spin_for(executor, 1.0)  # discovery
+            period_ns = int(1e9 / args.rate)
+            start = time.monotonic_ns() + 100 * MS
+            for i, failed in enumerate(fails):
+                _spin_until(executor, start + i * period_ns)
+                wall, mono = time.time_ns(), time.monotonic_ns()
+                stamp = ns_to_stamp(wall)
+                unit_id = f"b{i:06d}"
+                capture = CaptureEvent(unit_id=unit_id, sequence=i, source="bench")
+                capture.header.stamp = stamp
+                units.publish(capture)
+                result = AnomalyResult(
+                    unit_id=unit_id,
+                    model_version="bench",
+                    score=3.0 if failed else 1.0,
+                    image_threshold=2.0,
+                    largest_region_px=100,
+                )
+                result.header.stamp = stamp
+                results.publish(result)
+                if failed:
+                    expected.append(mono + int(args.delay_ms * MS))
+            deadline = time.monotonic() + args.delay_ms / 1000.0 + 2.0
+            while len(events) < args.units and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.01)
+            actuator.trigger_deactivate()
+            actuator.trigger_cleanup()
+            for node in (gate, actuator, driver):
+                node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+        server.stop()
+    timing, widths, missed, extra = match_pulses(expected, writes, period_ns // 2)
+    outcome_names = {0: "fired", 1: "late", 2: "missed", 3: "duplicate", 4: "skipped"}
+    report = {
+        "units": args.units,
+        "fails": sum(fails),
+        "pulses": sum(1 for _, on in writes if on),
+        "missed": missed,
+        "extra": extra,
+        "timing_error_ms": _quantiles(timing),
+        "pulse_width_error_ms": _quantiles([w - args.pulse_width_ms for w in widths]),
+        "rate_hz": args.rate,
+        "delay_ms": args.delay_ms,
+        "pulse_width_ms": args.pulse_width_ms,
+        "events": {
+            name: sum(1 for e in events if e.outcome == code)
+            for code, name in outcome_names.items()
+        },
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+    return 0 if missed == 0 and extra == 0 else 1
+
+
+def _spin_until(executor, mono_ns: int) -> None:
+    while (remaining := mono_ns - time.monotonic_ns()) > 0:
+        executor.spin_once(timeout_sec=min(remaining / 1e9, 0.005))
+
+
+def _spin_for(executor, seconds: float) -> None:
+    _spin_until(executor, time.monotonic_ns() + int(seconds * 1e9))
