@@ -43,3 +43,51 @@ def ros_context():
     yield context
     if context.ok():
         rclpy.shutdown(context=context)
+
+
+@pytest.fixture(scope="session")
+def bottle_subset(shared_data, tmp_path_factory) -> Path:
+    """A small MVTec-layout copy of bottle: 10 train/good, 2 test/good, 2 test/broken_large."""
+    import shutil
+
+    src = shared_data / "mvtec_ad" / "bottle"
+    dst = tmp_path_factory.mktemp("bottle_subset")
+    picks = {
+        "train/good": sorted((src / "train" / "good").glob("*.png"))[:10],
+        "test/good": sorted((src / "test" / "good").glob("*.png"))[:2],
+        "test/broken_large": sorted((src / "test" / "broken_large").glob("*.png"))[:2],
+    }
+    for rel, files in picks.items():
+        (dst / rel).mkdir(parents=True)
+        for f in files:
+            shutil.copy(f, dst / rel / f.name)
+    (dst / "ground_truth" / "broken_large").mkdir(parents=True)
+    for f in picks["test/broken_large"]:
+        mask = src / "ground_truth" / "broken_large" / f"{f.stem}_mask.png"
+        shutil.copy(mask, dst / "ground_truth" / "broken_large" / mask.name)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def tiny_model(bottle_subset, tmp_path_factory) -> Path:
+    """A PatchCore model enrolled with the real CLI on the bottle subset (shared by tests)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("models") / "bottle_tiny"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inspection_nodes.cli.main",
+            "enroll",
+            "--data",
+            str(bottle_subset),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    return out

@@ -13,6 +13,7 @@ import importlib
 BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("bridge", "bench_bridge"),
     ("actuator", "bench_actuator"),
+    ("engine", "bench_engine"),
 )
 
 

@@ -1,8 +1,9 @@
 """`inspection bench actuator`: units through the real gate and actuator nodes to a real server.
 
 A driver publishes CaptureEvent + AnomalyResult for N units at a fixed rate (about half of them
-over the threshold). The gate decides, the actuator pulses coil 0 of a pymodbus server running in
-this process, and the server timestamps every coil write on the monotonic clock. Each rising edge
+over the threshold). The gate decides, the actuator pulses coil 0 of a pymodbus server (a child
+process, like the actuator's embedded one), and the server timestamps every coil write on the
+monotonic clock. Each rising edge
 is matched to the failed unit whose expected fire time (capture + delay) is nearest; unmatched
 failed units are `missed`, unmatched edges `extra`.
 """
@@ -47,8 +48,8 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 def match_pulses(
     expected_ns: list[int], edges: list[tuple[int, bool]], window_ns: int
 ) -> tuple[list[float], list[float], int, int]:
-    """Match rising edges to expected fire times: (timing errors ms, width errors ms as
-    measured width, missed, extra). Each edge and each unit is used at most once."""
+    """Match rising edges to expected fire times: (timing errors ms, measured pulse widths ms,
+    missed, extra). Each edge and each unit is used at most once."""
     pulses = []
     for i, (t, on) in enumerate(edges):
         if on:
@@ -73,88 +74,97 @@ def match_pulses(
     return timing, widths, missed, len(pulses) - len(used)
 
 
+def coil_edges(log_text: str, codes: tuple[int, ...]) -> list[tuple[int, bool]]:
+    """Coil 0 writes from the server's log lines `mono_ns fc address values...`."""
+    writes = []
+    for line in log_text.splitlines():
+        mono_ns, fc, address, *values = (int(x) for x in line.split())
+        if fc in codes and address == 0:
+            writes.append((mono_ns, bool(values[0])))
+    return writes
+
+
 def run(args: argparse.Namespace) -> int:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
 
     from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent
-    from inspection_nodes.core.actuation.modbus_server import COIL_WRITE_CODES, EmbeddedModbusServer
+    from inspection_nodes.core.actuation.modbus_server import COIL_WRITE_CODES, ServerProcess
     from inspection_nodes.nodes.actuator_node import ActuatorNode
     from inspection_nodes.nodes.convert import ns_to_stamp
     from inspection_nodes.nodes.gate_node import GateNode
     from inspection_nodes.nodes.qos import RESULT_QOS
 
-    writes: list[tuple[int, bool]] = []
-
-    def on_write(mono_ns: int, fc: int, address: int, values: list) -> None:
-        if fc in COIL_WRITE_CODES and address == 0:
-            writes.append((mono_ns, bool(values[0])))
-
-    server = EmbeddedModbusServer("127.0.0.1", 0, on_write=on_write)
+    tmp = tempfile.TemporaryDirectory()
+    write_log = Path(tmp.name) / "writes.txt"
+    server = ServerProcess("127.0.0.1", 0, log_writes=str(write_log))
     server.start()
     rng = random.Random(args.seed)
     fails = [rng.random() < args.fail_ratio for _ in range(args.units)]
     expected: list[int] = []
+    realtime = False
     events: list = []
     context = rclpy.Context()
     rclpy.init(context=context)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            gate = GateNode(
-                context=context,
-                parameter_overrides=[Parameter("audit_path", value=f"{tmp}/audit.log")],
+        gate = GateNode(
+            context=context,
+            parameter_overrides=[Parameter("audit_path", value=f"{tmp.name}/audit.log")],
+        )
+        actuator = ActuatorNode(
+            context=context,
+            parameter_overrides=[
+                Parameter("embedded_server", value=False),
+                Parameter("modbus_port", value=server.port),
+                Parameter("delay_ms", value=args.delay_ms),
+                Parameter("pulse_width_ms", value=args.pulse_width_ms),
+                Parameter("verdict_timeout_ms", value=args.delay_ms * 0.8),
+            ],
+        )
+        driver = rclpy.create_node("bench_driver", context=context)
+        units = driver.create_publisher(CaptureEvent, "camera/unit", RESULT_QOS)
+        results = driver.create_publisher(AnomalyResult, "anomaly/result", RESULT_QOS)
+        driver.create_subscription(ActuatorEvent, "actuator/event", events.append, RESULT_QOS)
+        executor = SingleThreadedExecutor(context=context)
+        for node in (gate, actuator, driver):
+            executor.add_node(node)
+        actuator.autostart()
+        _spin_for(executor, 1.0)  # discovery
+        period_ns = int(1e9 / args.rate)
+        start = time.monotonic_ns() + 100 * MS
+        for i, failed in enumerate(fails):
+            _spin_until(executor, start + i * period_ns)
+            wall, mono = time.time_ns(), time.monotonic_ns()
+            stamp = ns_to_stamp(wall)
+            unit_id = f"b{i:06d}"
+            capture = CaptureEvent(unit_id=unit_id, sequence=i, source="bench")
+            capture.header.stamp = stamp
+            units.publish(capture)
+            result = AnomalyResult(
+                unit_id=unit_id,
+                model_version="bench",
+                score=3.0 if failed else 1.0,
+                image_threshold=2.0,
+                largest_region_px=100,
             )
-            actuator = ActuatorNode(
-                context=context,
-                parameter_overrides=[
-                    Parameter("embedded_server", value=False),
-                    Parameter("modbus_port", value=server.port),
-                    Parameter("delay_ms", value=args.delay_ms),
-                    Parameter("pulse_width_ms", value=args.pulse_width_ms),
-                    Parameter("verdict_timeout_ms", value=args.delay_ms * 0.8),
-                ],
-            )
-            driver = rclpy.create_node("bench_driver", context=context)
-            units = driver.create_publisher(CaptureEvent, "camera/unit", RESULT_QOS)
-            results = driver.create_publisher(AnomalyResult, "anomaly/result", RESULT_QOS)
-            driver.create_subscription(ActuatorEvent, "actuator/event", events.append, RESULT_QOS)
-            executor = SingleThreadedExecutor(context=context)
-            for node in (gate, actuator, driver):
-                executor.add_node(node)
-            actuator.autostart()
-            _spin_for(executor, 1.0)  # discovery
-            period_ns = int(1e9 / args.rate)
-            start = time.monotonic_ns() + 100 * MS
-            for i, failed in enumerate(fails):
-                _spin_until(executor, start + i * period_ns)
-                wall, mono = time.time_ns(), time.monotonic_ns()
-                stamp = ns_to_stamp(wall)
-                unit_id = f"b{i:06d}"
-                capture = CaptureEvent(unit_id=unit_id, sequence=i, source="bench")
-                capture.header.stamp = stamp
-                units.publish(capture)
-                result = AnomalyResult(
-                    unit_id=unit_id,
-                    model_version="bench",
-                    score=3.0 if failed else 1.0,
-                    image_threshold=2.0,
-                    largest_region_px=100,
-                )
-                result.header.stamp = stamp
-                results.publish(result)
-                if failed:
-                    expected.append(mono + int(args.delay_ms * MS))
-            deadline = time.monotonic() + args.delay_ms / 1000.0 + 2.0
-            while len(events) < args.units and time.monotonic() < deadline:
-                executor.spin_once(timeout_sec=0.01)
-            actuator.trigger_deactivate()
-            actuator.trigger_cleanup()
-            for node in (gate, actuator, driver):
-                node.destroy_node()
+            result.header.stamp = stamp
+            results.publish(result)
+            if failed:
+                expected.append(mono + int(args.delay_ms * MS))
+        deadline = time.monotonic() + args.delay_ms / 1000.0 + 2.0
+        while len(events) < args.units and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.01)
+        realtime = actuator._scheduler.realtime
+        actuator.trigger_deactivate()
+        actuator.trigger_cleanup()
+        for node in (gate, actuator, driver):
+            node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
         server.stop()
+    writes = coil_edges(write_log.read_text(), COIL_WRITE_CODES)
+    tmp.cleanup()
     timing, widths, missed, extra = match_pulses(expected, writes, period_ns // 2)
     outcome_names = {0: "fired", 1: "late", 2: "missed", 3: "duplicate", 4: "skipped"}
     report = {
@@ -165,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
         "extra": extra,
         "timing_error_ms": _quantiles(timing),
         "pulse_width_error_ms": _quantiles([w - args.pulse_width_ms for w in widths]),
+        "scheduler_error_ms": _quantiles([e.timing_error_ms for e in events if e.outcome == 0]),
+        "scheduler_realtime": realtime,
         "rate_hz": args.rate,
         "delay_ms": args.delay_ms,
         "pulse_width_ms": args.pulse_width_ms,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import threading
 import time
@@ -26,6 +27,8 @@ PIPELINE_TOPICS = [
     "anomaly/result",
     "verdict",
 ]
+# A stage's output publisher exists once its model is loaded and its input is subscribed.
+PIPELINE_PUBLISHERS = ["roi/image", "embedding/patches", "anomaly/result", "verdict"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +57,15 @@ def add_cell_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heatmaps", type=Path, help="write heatmap overlays (PNG) here")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
     parser.add_argument("--quiet", action="store_true", help="do not echo node output")
+
+
+def isolate_domain() -> None:
+    """Keep a batch run's DDS traffic to itself: this host only, and, unless ROS_DOMAIN_ID is
+    set, a domain of its own, so a second cell, a test run or a live station on the same machine
+    cannot feed it frames or verdicts (child processes inherit the environment)."""
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    if "ROS_DOMAIN_ID" not in os.environ:
+        os.environ["ROS_DOMAIN_ID"] = str(101 + os.getpid() % 100)
 
 
 class Observer:
@@ -192,10 +204,12 @@ def execute(
             "rate_hz": args.rate,
             "max_in_flight": args.max_in_flight,
             "wait_for_subscribers": PIPELINE_TOPICS,
+            "wait_for_publishers": PIPELINE_PUBLISHERS,
         },
         "embedding": {"model_dir": str(args.model)},
         "scoring": {"model_dir": str(args.model)},
     }
+    isolate_domain()
     observer = Observer(args.heatmaps, record)
     try:
         graph = build_graph(args.config, overrides, echo=None if args.quiet else print)

@@ -18,7 +18,11 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("cell", "cell", "run the graph over a folder of images once and report verdicts"),
     ("record", "record", "run the cell over a folder and record an MCAP bag"),
     ("replay", "replay", "replay a bag's images and compare verdicts"),
+    ("enroll", "enroll", "build an anomaly model from good images (MVTec layout)"),
+    ("evaluate", "evaluate", "AUROC and latency of a model over an MVTec test split"),
     ("bench", "bench", "benchmarks that print numbers and write JSON"),
+    ("audit", "audit", "verify the tamper-evident audit log"),
+    ("keygen", "keygen", "create an evidence encryption key file"),
     ("docs", "docs", "print the README parameter tables"),
 )
 

@@ -31,7 +31,7 @@ def build_graph(
 ) -> ProcessGraph:
     config = load_cell_config(config_path)
     commands = [
-        (spec.name, node_command(spec.executable, config.path, overrides.get(spec.name)))
+        (spec.name, node_command(spec.executable, config.path, overrides.get(spec.name), spec.name))
         for spec in config.nodes
         if not only or spec.name in only
     ]

@@ -37,11 +37,17 @@ def ros_arg_value(value: object) -> str:
 
 
 def node_command(
-    executable: str, params_file: Path, overrides: dict[str, object] | None = None
+    executable: str,
+    params_file: Path,
+    overrides: dict[str, object] | None = None,
+    node_name: str = "",
 ) -> list[str]:
+    """The node's command line. Overrides are node-qualified (`-p node:param:=value`): a plain
+    `-p` lands in `/**` and loses to the params file's node section."""
     cmd = [executable_path(executable), "--ros-args", "--params-file", str(params_file)]
+    prefix = f"{node_name}:" if node_name else ""
     for name, value in (overrides or {}).items():
-        cmd += ["-p", f"{name}:={ros_arg_value(value)}"]
+        cmd += ["-p", f"{prefix}{name}:={ros_arg_value(value)}"]
     return cmd
 
 

@@ -69,6 +69,7 @@ class MqttLink:
         settings: MqttSettings,
         subscriptions: tuple[str, ...] = (),
         on_message: Callable[[str, bytes], None] | None = None,
+        counters: EventCounters | None = None,
     ) -> None:
         self._outbox_path = Path(outbox_path)
         self._settings = settings
@@ -78,7 +79,7 @@ class MqttLink:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
-        self.counters = EventCounters()
+        self.counters = counters if counters is not None else EventCounters()
         self.connected = False
         self.last_error = ""
 
@@ -99,7 +100,13 @@ class MqttLink:
         backoff = self._settings.backoff_initial_s
         try:
             while not self._stop.is_set():
-                if self._session(outbox):
+                try:
+                    connected = self._session(outbox)
+                except Exception as exc:  # e.g. a disk error: report, back off, try again
+                    self.counters.inc("drain_errors")
+                    self.last_error = f"drain failed: {exc}"
+                    connected = False
+                if connected:
                     backoff = self._settings.backoff_initial_s
                 else:
                     backoff = min(backoff * 2, self._settings.backoff_max_s)

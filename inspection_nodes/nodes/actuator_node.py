@@ -17,7 +17,7 @@ from inspection_msgs.msg import ActuatorEvent, CaptureEvent, Verdict
 from inspection_nodes.core.actuation.actuator import BACKENDS, Actuator, ActuatorConfig, Clocks
 from inspection_nodes.core.actuation.gpio import GpioOutput
 from inspection_nodes.core.actuation.modbus import TARGETS, ModbusOutput, ModbusTarget
-from inspection_nodes.core.actuation.modbus_server import EmbeddedModbusServer
+from inspection_nodes.core.actuation.modbus_server import ServerProcess
 from inspection_nodes.core.actuation.output import OutputError, ReconnectingOutput
 from inspection_nodes.core.actuation.plc_handshake import ErrorCode, HandshakeError, PlcHandshake
 from inspection_nodes.core.actuation.scheduler import ActuationEvent, Outcome, PulseScheduler
@@ -25,7 +25,7 @@ from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_
 from inspection_nodes.nodes.convert import ns_to_stamp, stamp_to_ns, wall_ns
 from inspection_nodes.nodes.qos import RESULT_QOS, overridable
 
-TICK_PERIOD_S = 0.005  # fail-safe and watchdog resolution; events are published at this pace
+TICK_PERIOD_S = 0.01  # fail-safe and watchdog resolution; events are published at this pace
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
@@ -47,7 +47,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ),
     ParamSpec(
         "late_tolerance_ms",
-        2.0,
+        5.0,
         "an edge later than this is not driven; reported LATE",
         range=(0.0, 1000.0),
         read_only=True,
@@ -141,7 +141,7 @@ class ActuatorNode(Autostart, LifecycleNode):
         self.health = Health(self)
         self.actuator: Actuator | None = None
         self.output: ReconnectingOutput | None = None
-        self.server: EmbeddedModbusServer | None = None
+        self.server: ServerProcess | None = None
         self._scheduler: PulseScheduler | None = None
         self._handshake: PlcHandshake | None = None
         self._events: queue.SimpleQueue[ActuationEvent] = queue.SimpleQueue()
@@ -171,7 +171,7 @@ class ActuatorNode(Autostart, LifecycleNode):
                 timeout_ms=p["modbus_timeout_ms"],
             ).validate()
             if p["backend"] == "modbus" and p["embedded_server"]:
-                self.server = EmbeddedModbusServer(target.host, target.port)
+                self.server = ServerProcess(target.host, target.port)
                 self.server.start()
             device = (
                 ModbusOutput(target)

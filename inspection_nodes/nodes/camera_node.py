@@ -56,6 +56,12 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         read_only=True,
     ),
     ParamSpec(
+        "wait_for_publishers",
+        ["camera/image_raw"],
+        "topics that must have a publisher (a loaded stage) before the first frame",
+        read_only=True,
+    ),
+    ParamSpec(
         "startup_timeout_s",
         30.0,
         "start anyway after waiting this long for subscribers",
@@ -148,15 +154,18 @@ class CameraNode(Autostart, LifecycleNode):
 
     # capture thread -------------------------------------------------------------------------
     def _wait_for_subscribers(self) -> None:
-        topics = list(self.params["wait_for_subscribers"])
+        subs = list(self.params["wait_for_subscribers"])
+        pubs = list(self.params["wait_for_publishers"])
         deadline = time.monotonic() + self.params["startup_timeout_s"]
         while not self._stop.is_set() and time.monotonic() < deadline:
-            missing = [t for t in topics if self.count_subscribers(t) == 0]
+            missing = [t for t in subs if self.count_subscribers(t) == 0]
+            missing += [t for t in pubs if self.count_publishers(t) == 0]
             if not missing:
+                time.sleep(0.5)  # let every other process match the endpoints just seen
                 return
             time.sleep(0.05)
-        if topics and not self._stop.is_set():
-            self.get_logger().warning("starting before every subscriber appeared")
+        if (subs or pubs) and not self._stop.is_set():
+            self.get_logger().warning(f"starting before the graph was complete: missing {missing}")
 
     def _wait_for_room(self) -> bool:
         limit = self.params["max_in_flight"]

@@ -53,11 +53,17 @@ class EmbeddingNode(Autostart, LifecycleNode):
         self._pub = self.create_lifecycle_publisher(
             PatchEmbedding, "embedding/patches", RESULT_QOS, qos_overriding_options=qos
         )
-        self._reject_pub = self.create_lifecycle_publisher(
+        # A plain publisher: rejections must reach the gate even while this node is inactive.
+        self._reject_pub = self.create_publisher(
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
         self._unit_ids = follow_unit_ids(self)
-        self._sub = None
+        # Subscribed from configure on, so the camera can see the stage is ready; frames that
+        # arrive while inactive are rejected (the gate FAILs them), never silently dropped.
+        self._active = False
+        self._sub = self.create_subscription(
+            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
+        )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
         return TransitionCallbackReturn.SUCCESS
 
@@ -65,19 +71,16 @@ class EmbeddingNode(Autostart, LifecycleNode):
         return (self.engine.input_size, self.engine.input_size)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        # Frames are taken only while active; units missed meanwhile FAIL at the gate deadline.
-        self._sub = self.create_subscription(
-            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=overridable()
-        )
+        self._active = True
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        if self._sub is not None:
-            self.destroy_subscription(self._sub)
-            self._sub = None
+        self._active = False
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.destroy_subscription(self._sub)
+        self.destroy_publisher(self._reject_pub)
         self.engine = None
         return TransitionCallbackReturn.SUCCESS
 
@@ -89,6 +92,9 @@ class EmbeddingNode(Autostart, LifecycleNode):
         )
 
     def _on_roi(self, msg: Image) -> None:
+        if not self._active:
+            self._reject(msg, "embedding: node not active")
+            return
         arrived_ms = ms_since(stamp_to_ns(msg.header.stamp))
         start = time.perf_counter()
         try:

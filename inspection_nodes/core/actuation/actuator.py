@@ -31,7 +31,7 @@ MAX_AWAITED = 4096  # captured units waiting for a verdict (bounded memory)
 class ActuatorConfig:
     delay_ms: float = 500.0
     pulse_width_ms: float = 20.0
-    late_tolerance_ms: float = 2.0
+    late_tolerance_ms: float = 5.0
     verdict_timeout_ms: float = 400.0
     gate_watchdog_ms: float = 500.0
     dedup_capacity: int = 4096

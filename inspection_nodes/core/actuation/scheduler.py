@@ -10,6 +10,8 @@ wrong moment would push the wrong part.
 from __future__ import annotations
 
 import heapq
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,11 @@ from inspection_nodes.core.actuation.output import OutputError, ReconnectingOutp
 NS_PER_MS = 1_000_000
 COARSE_MARGIN_NS = 1_500_000  # wake this long before an edge, then sleep finely
 SPIN_NS = 250_000  # spin (no sleep) for the last quarter millisecond
+# Python hands the GIL to a waiting thread only every switch interval (5 ms by default): a woken
+# scheduler would wait that long behind the executor's callbacks. The actuator process trades a
+# little throughput for edges on time by asking for the GIL back much sooner.
+GIL_SWITCH_INTERVAL_S = 0.0002
+REALTIME_PRIORITY = 10  # SCHED_FIFO priority of the scheduler thread, when permitted
 
 
 class Outcome(IntEnum):
@@ -81,8 +88,10 @@ class PulseScheduler:
         self._on_pulses: list[tuple[Pulse, float, str]] = []  # units served by the pulse now on
         self._running = False
         self._thread: threading.Thread | None = None
+        self.realtime = False  # whether the thread got SCHED_FIFO
 
     def start(self) -> None:
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         with self._cond:
             self._running = True
         self._thread = threading.Thread(target=self._run, name="pulse-scheduler", daemon=True)
@@ -119,17 +128,13 @@ class PulseScheduler:
             self._cond.notify()
         return None
 
-    @property
-    def pending(self) -> int:
-        with self._cond:
-            return sum(1 for entry in self._heap if entry[2])
-
     def _push(self, at_ns: int, is_on: bool, pulse: Pulse) -> int:
         self._seq += 1
         heapq.heappush(self._heap, (at_ns, self._seq, is_on, pulse))
         return self._seq
 
     def _run(self) -> None:
+        self.realtime = try_realtime()
         while True:
             with self._cond:
                 if not self._running:
@@ -154,28 +159,29 @@ class PulseScheduler:
                 time.sleep((remaining - SPIN_NS) / 1e9)
 
     def _fire(self, pulse: Pulse, at_ns: int) -> None:
-        late_ns = self._clock() - at_ns
-        if late_ns > self._tolerance:
-            self._emit(Outcome.LATE, pulse, late_ns / NS_PER_MS, "scheduler woke too late")
+        sent_ns = self._clock()
+        late_ms = (sent_ns - at_ns) / NS_PER_MS
+        if sent_ns - at_ns > self._tolerance:
+            self._emit(Outcome.LATE, pulse, late_ms, "scheduler woke too late")
             return
         merged = self._off_seq >= 0
         if not merged:
             try:
                 self._output.write(True)
             except OutputError as exc:
-                self._emit(Outcome.MISSED, pulse, late_ns / NS_PER_MS, str(exc))
+                self._emit(Outcome.MISSED, pulse, late_ms, str(exc))
                 return
-            self._on_since = self._clock()
-            error_ms = (self._on_since - at_ns) / NS_PER_MS
-        else:  # the line is still on from the previous unit: extend, do not drop this reject
-            error_ms = late_ns / NS_PER_MS
+            self._on_since = sent_ns
+        # the OFF edge counts from when ON was sent, so a slow reply does not stretch the pulse;
+        # a pulse still on from the previous unit is extended, never dropped
         with self._cond:
-            self._off_seq = self._push(self._clock() + pulse.width_ns, False, pulse)
-        self._on_pulses.append((pulse, error_ms, "merged with previous pulse" if merged else ""))
+            self._off_seq = self._push(sent_ns + pulse.width_ns, False, pulse)
+        self._on_pulses.append((pulse, late_ms, "merged with previous pulse" if merged else ""))
 
     def _end(self, pulse: Pulse) -> None:
+        off_ns = self._clock()
         ok = self._drive(False)
-        width_ms = (self._clock() - self._on_since) / NS_PER_MS
+        width_ms = (off_ns - self._on_since) / NS_PER_MS
         self._off_seq = -1
         served, self._on_pulses = self._on_pulses, []
         for fired, error_ms, detail in served:
@@ -210,3 +216,14 @@ class PulseScheduler:
         width_ms: float = 0.0,
     ) -> None:
         self._on_event(self._event(outcome, pulse, error_ms, detail, width_ms))
+
+
+def try_realtime() -> bool:
+    """Ask for SCHED_FIFO for the calling thread (and threads it starts later) so other
+    processes cannot delay an edge. Needs CAP_SYS_NICE (or root); without it the thread keeps
+    normal priority and the caller reports that."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+    except (OSError, AttributeError):
+        return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import torch
@@ -28,6 +29,13 @@ def export_onnx(extractor: FeatureExtractor, path: Path, input_size: int) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 3, input_size, input_size)
     names = output_names(extractor)
+    with warnings.catch_warnings():  # the legacy exporter is chosen on purpose (see above)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _export(extractor, dummy, path, names)
+    return path
+
+
+def _export(extractor: FeatureExtractor, dummy: torch.Tensor, path: Path, names: list[str]) -> None:
     torch.onnx.export(
         extractor.eval(),
         (dummy,),
@@ -38,7 +46,6 @@ def export_onnx(extractor: FeatureExtractor, path: Path, input_size: int) -> Pat
         opset_version=OPSET,
         dynamo=False,
     )
-    return path
 
 
 def file_sha256(path: Path) -> str:

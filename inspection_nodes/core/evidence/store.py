@@ -12,7 +12,6 @@ at about `max_bytes` plus a few percent and does not keep growing.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -154,7 +153,9 @@ class EvidenceStore:
 
     def stored_bytes(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COALESCE(SUM(bytes), 0) FROM units").fetchone()[0])
+            return int(
+                self._conn.execute("SELECT COALESCE(SUM(bytes), 0) FROM units").fetchone()[0]
+            )
 
     def mark_synced(self, stamps: list[int]) -> None:
         """Units the backend has a copy of; evicting them is routine, not a loss."""

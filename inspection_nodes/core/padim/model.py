@@ -34,7 +34,7 @@ class PadimStats:
 
 def fit_padim(embeddings: np.ndarray, dims: int = 100, seed: int = 0) -> PadimStats:
     """(N, h, w, C) normal features -> statistics. Needs N >= 2."""
-    n, h, w, c = embeddings.shape
+    n, _h, _w, c = embeddings.shape
     if n < 2:
         raise ValueError("PaDiM needs at least 2 images for a covariance")
     rng = np.random.default_rng(seed)
@@ -54,7 +54,9 @@ def add_normals(stats: PadimStats, embeddings: np.ndarray) -> PadimStats:
         + new.cov.astype(np.float64) * max(n2 - 1, 0)
         + np.einsum("pi,pj->pij", delta, delta) * (n1 * n2 / total)
     )
-    return PadimStats(stats.channels, total, mean.astype(np.float32), (scatter / (total - 1)).astype(np.float32))
+    return PadimStats(
+        stats.channels, total, mean.astype(np.float32), (scatter / (total - 1)).astype(np.float32)
+    )
 
 
 def fit_padim_subset(embeddings: np.ndarray, channels: np.ndarray) -> PadimStats:

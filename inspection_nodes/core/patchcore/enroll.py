@@ -62,7 +62,7 @@ def fit_patchcore(
     config = config or PatchCoreConfig()
     if embeddings.ndim != 4 or len(embeddings) != len(image_names) or len(embeddings) == 0:
         raise ValueError("embeddings must be (N, h, w, C) with one name per image, N >= 1")
-    n, h, w, c = embeddings.shape
+    _n, _h, _w, c = embeddings.shape
     flat = embeddings.reshape(-1, c).astype(np.float32, copy=False)
     weight = np.ones(c, dtype=np.float32)
     weight[: config.shallow_channels] = config.shallow_weight
@@ -95,7 +95,7 @@ def add_normals(
         A new bank (the input is not modified).
     """
     config = config or PatchCoreConfig()
-    n, h, w, c = embeddings.shape
+    _n, h, w, c = embeddings.shape
     if c != bank.bank.shape[1]:
         raise ValueError(f"feature size {c} does not match the bank's {bank.bank.shape[1]}")
     flat = embeddings.reshape(-1, c).astype(np.float32, copy=False)

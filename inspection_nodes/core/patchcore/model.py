@@ -22,6 +22,10 @@ import numpy as np
 # BLAS for query batches of 20+ rows (one image is 784): the default threshold (20) is the
 # documented value; set it explicitly because other libraries in the process may change it.
 faiss.cvar.distance_compute_blas_threshold = 20
+# One OpenMP thread: with two cores, faiss's OpenMP pool and numpy's OpenBLAS pool busy-wait
+# against each other (measured: kNN 6 ms alone, 17-35 ms interleaved with numpy at 2 threads),
+# and in the node graph the other core runs the embedding process.
+faiss.omp_set_num_threads(1)
 
 
 @dataclass

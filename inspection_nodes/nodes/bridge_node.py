@@ -1,0 +1,322 @@
+"""bridge: forwards verdicts, actuator events and stability reports to the orchestration backend
+over MQTT through a durable outbox, and applies authorised backend commands.
+
+ROS callbacks only write to the local outbox (never the network), so a broker outage cannot hold
+up the executor; `MqttLink` drains the outbox on its own thread. Commands arrive on the paho
+thread and are queued; a timer on the executor thread validates, audits and applies them.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+from pathlib import Path
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticStatus
+from rclpy.node import Node
+from std_msgs.msg import Bool
+
+from inspection_msgs.msg import ActuatorEvent, StabilityReport, Verdict
+from inspection_msgs.srv import Recalibrate, SetThreshold
+from inspection_nodes.core.audit import AuditLog
+from inspection_nodes.core.commands import CommandDecision, CommandPolicy, result_message
+from inspection_nodes.core.mqtt_link import MqttLink, MqttSettings
+from inspection_nodes.core.outbox import DEFAULT_MAX_MESSAGES, Outbox
+from inspection_nodes.core.payloads import encode, envelope, finite_or_none, topic
+from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.convert import stamp_to_ns, timings_dict
+from inspection_nodes.nodes.qos import RESULT_QOS, STATUS_QOS, overridable
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("cell_id", "cell-1", "cell name in MQTT topics and message ids", read_only=True),
+    ParamSpec("topic_prefix", "inspection", "first MQTT topic level", read_only=True),
+    ParamSpec("outbox_path", "evidence/outbox.db", "SQLite outbox file", read_only=True),
+    ParamSpec(
+        "outbox_max_messages",
+        DEFAULT_MAX_MESSAGES,
+        "oldest messages are dropped (and counted) beyond this many",
+        range=(1, 1_000_000_000),
+        read_only=True,
+    ),
+    ParamSpec("mqtt_host", "127.0.0.1", "broker host", read_only=True),
+    ParamSpec("mqtt_port", 1883, "broker port", range=(1, 65535), read_only=True),
+    ParamSpec("mqtt_client_id", "", "MQTT client id (empty: broker assigns)", read_only=True),
+    ParamSpec("mqtt_username", "", "MQTT user name (empty: anonymous)", read_only=True),
+    ParamSpec(
+        "mqtt_password_env",
+        "INSPECTION_MQTT_PASSWORD",
+        "environment variable holding the MQTT password (kept out of parameter files)",
+        read_only=True,
+    ),
+    ParamSpec("mqtt_tls", False, "connect with TLS", read_only=True),
+    ParamSpec("mqtt_ca_file", "", "CA bundle for TLS (empty: system CAs)", read_only=True),
+    ParamSpec("mqtt_cert_file", "", "client certificate for TLS client auth", read_only=True),
+    ParamSpec("mqtt_key_file", "", "client key for TLS client auth", read_only=True),
+    ParamSpec("mqtt_keepalive_s", 30, "MQTT keepalive", range=(5, 3600), read_only=True),
+    ParamSpec(
+        "backoff_initial_s", 0.5, "first reconnect delay", range=(0.05, 60.0), read_only=True
+    ),
+    ParamSpec(
+        "backoff_max_s",
+        10.0,
+        "reconnect delay cap (doubles up to it)",
+        range=(0.1, 600.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "max_inflight", 100, "QoS 1 messages awaiting PUBACK", range=(1, 65535), read_only=True
+    ),
+    ParamSpec(
+        "allowed_commands",
+        "",
+        "comma-separated command types the backend may send (empty: none)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "allowed_issuers",
+        "",
+        "comma-separated issued_by values accepted (empty: any)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "audit_path",
+        "evidence/audit.log",
+        "hash-chained audit log (shared with the gate)",
+        read_only=True,
+    ),
+)
+
+DECISIONS = {Verdict.FAIL: "FAIL", Verdict.PASS: "PASS"}
+OUTCOMES = {
+    ActuatorEvent.FIRED: "FIRED",
+    ActuatorEvent.LATE: "LATE",
+    ActuatorEvent.MISSED: "MISSED",
+    ActuatorEvent.DUPLICATE: "DUPLICATE",
+    ActuatorEvent.SKIPPED: "SKIPPED",
+}
+LEVELS = {
+    StabilityReport.OK: "OK",
+    StabilityReport.WATCH: "WATCH",
+    StabilityReport.RECALIBRATE: "RECALIBRATE",
+}
+
+
+def verdict_body(msg: Verdict) -> dict[str, Any]:
+    return {
+        "unit_id": msg.unit_id,
+        "stamp_ns": stamp_to_ns(msg.header.stamp),
+        "source": msg.source,
+        "decision": DECISIONS.get(msg.decision, "FAIL"),
+        "reasons": list(msg.reasons),
+        "score": finite_or_none(msg.score),
+        "image_threshold": finite_or_none(msg.image_threshold),
+        "model_version": msg.model_version,
+        "config_version": msg.config_version,
+        "decided_at_ms": finite_or_none(msg.decided_at_ms),
+        "timings_ms": {k: finite_or_none(v) for k, v in timings_dict(msg.timings).items()},
+    }
+
+
+def actuator_body(msg: ActuatorEvent) -> dict[str, Any]:
+    return {
+        "unit_id": msg.unit_id,
+        "stamp_ns": stamp_to_ns(msg.header.stamp),
+        "outcome": OUTCOMES.get(msg.outcome, "MISSED"),
+        "backend": msg.backend,
+        "scheduled_delay_ms": finite_or_none(msg.scheduled_delay_ms),
+        "timing_error_ms": finite_or_none(msg.timing_error_ms),
+        "pulse_width_ms": finite_or_none(msg.pulse_width_ms),
+        "detail": msg.detail,
+    }
+
+
+def stability_body(msg: StabilityReport) -> dict[str, Any]:
+    return {
+        "stamp_ns": stamp_to_ns(msg.header.stamp),
+        "model_version": msg.model_version,
+        "window_units": int(msg.window_units),
+        "index": finite_or_none(msg.index),
+        "level": LEVELS.get(msg.level, "RECALIBRATE"),
+        "components": [
+            {
+                "name": c.name,
+                "value": finite_or_none(c.value),
+                "normalised": finite_or_none(c.normalised),
+            }
+            for c in msg.components
+        ],
+    }
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+class BridgeNode(Node):
+    """ROS side of the backend link: outbox writer, command applier, diagnostics."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("bridge", **kwargs)
+        p = declare_parameters(self, PARAMETERS)
+        self.cell_id, self.prefix = p["cell_id"], p["topic_prefix"]
+        settings = MqttSettings(
+            host=p["mqtt_host"],
+            port=p["mqtt_port"],
+            client_id=p["mqtt_client_id"],
+            username=p["mqtt_username"],
+            password=os.environ.get(p["mqtt_password_env"], ""),
+            tls=p["mqtt_tls"],
+            ca_file=p["mqtt_ca_file"],
+            cert_file=p["mqtt_cert_file"],
+            key_file=p["mqtt_key_file"],
+            keepalive_s=p["mqtt_keepalive_s"],
+            backoff_initial_s=p["backoff_initial_s"],
+            backoff_max_s=p["backoff_max_s"],
+            max_inflight=p["max_inflight"],
+        )
+        self.policy = CommandPolicy(
+            self.cell_id, _csv(p["allowed_commands"]), _csv(p["allowed_issuers"])
+        )
+        self.audit = AuditLog(Path(p["audit_path"]))
+        self.outbox = Outbox(Path(p["outbox_path"]), p["outbox_max_messages"])
+        self.health = Health(self)
+        self._commands: collections.deque[bytes] = collections.deque(maxlen=1000)
+        self.hold_pub = self.create_publisher(
+            Bool, "line/hold", STATUS_QOS, qos_overriding_options=overridable()
+        )
+        self.threshold_client = self.create_client(SetThreshold, "gate/set_threshold")
+        self.recalibrate_client = self.create_client(Recalibrate, "scoring/recalibrate")
+        for msg_type, name, qos, kind, body in (
+            (Verdict, "verdict", RESULT_QOS, "verdict", verdict_body),
+            (ActuatorEvent, "actuator/event", RESULT_QOS, "actuator_event", actuator_body),
+            (StabilityReport, "stability", STATUS_QOS, "stability", stability_body),
+        ):
+            self.create_subscription(
+                msg_type,
+                name,
+                self._forwarder(kind, body),
+                qos,
+                qos_overriding_options=overridable(),
+            )
+        self.link = MqttLink(
+            self.outbox.path,
+            settings,
+            (topic(self.prefix, self.cell_id, "cmd"),),
+            lambda _topic, payload: self._commands.append(payload),
+            counters=self.health.counters,
+        )
+        self.create_timer(0.05, self._apply_commands)
+        self.create_timer(1.0, self._report)
+        self.link.start()
+
+    def destroy_node(self) -> None:
+        self.link.stop()
+        self.outbox.close()
+        super().destroy_node()
+
+    def _forwarder(self, kind: str, body_fn):
+        def callback(msg) -> None:
+            try:
+                body = body_fn(msg)
+                key = f"{body.get('unit_id', '')}:{body['stamp_ns']}"
+                self._enqueue(envelope(kind, self.cell_id, key, body), kind)
+                self.health.counters.inc(f"{kind}_queued")
+            except Exception as exc:  # a disk error must not take the executor down
+                self.health.reject("outbox_write_failed", f"{kind}: {exc}")
+
+        return callback
+
+    def _enqueue(self, message: dict[str, Any], kind: str) -> None:
+        self.outbox.put(message["id"], topic(self.prefix, self.cell_id, kind), encode(message))
+        self.link.notify()
+
+    def _apply_commands(self) -> None:
+        while self._commands:
+            raw = self._commands.popleft()
+            try:
+                self._apply(self.policy.decide(raw))
+            except Exception as exc:  # never let one command stop the executor
+                self.health.reject("command_failed", str(exc))
+
+    def _apply(self, decision: CommandDecision) -> None:
+        if not decision.accepted:
+            self.health.reject("command_rejected", decision.reason)
+            self._answer(decision, decision.reason)
+            return
+        self.health.counters.inc(f"command_{decision.type}")
+        if decision.type in ("line_hold", "line_release"):
+            self.hold_pub.publish(Bool(data=decision.type == "line_hold"))
+            self._answer(decision, f"line/hold set to {decision.type == 'line_hold'}")
+        elif decision.type == "threshold_update":
+            params = decision.params
+            request = SetThreshold.Request(
+                name=params["name"],
+                value=float(params["value"]),
+                requested_by=f"backend:{decision.issued_by}",
+                reason=params["reason"],
+            )
+            self._call(self.threshold_client, request, decision)
+        else:
+            request = Recalibrate.Request(
+                units=int(decision.params["units"]),
+                data_dir=decision.params.get("data_dir", ""),
+                requested_by=f"backend:{decision.issued_by}",
+            )
+            self._call(self.recalibrate_client, request, decision)
+
+    def _call(self, client, request, decision: CommandDecision) -> None:
+        if not client.service_is_ready():
+            self._answer(decision, f"service {client.srv_name} is not available; not applied")
+            return
+        future = client.call_async(request)
+
+        def done(fut) -> None:
+            try:
+                response = fut.result()
+                reason = f"{client.srv_name}: success={response.success} {response.message}"
+            except Exception as exc:  # a failed call is an answer, not a crash
+                reason = f"{client.srv_name} failed: {exc}"
+            self._answer(decision, reason)
+
+        future.add_done_callback(done)
+
+    def _answer(self, decision: CommandDecision, outcome: str) -> None:
+        """Audit the command with its outcome and send the result back through the outbox."""
+        try:
+            self.audit.append(
+                "command",
+                {
+                    "command_id": decision.command_id,
+                    "type": decision.type,
+                    "params": decision.params,
+                    "accepted": decision.accepted,
+                    "outcome": outcome,
+                },
+                actor=decision.issued_by or "unknown",
+            )
+        except Exception as exc:
+            self.health.reject("audit_failed", str(exc))
+        try:
+            self._enqueue(result_message(self.cell_id, decision, outcome), "command_result")
+        except Exception as exc:
+            self.health.reject("outbox_write_failed", f"command_result: {exc}")
+
+    def _report(self) -> None:
+        try:
+            depth, dropped = self.outbox.depth(), self.outbox.dropped()
+        except Exception as exc:
+            self.health.set_status(DiagnosticStatus.ERROR, f"outbox unreadable: {exc}")
+            return
+        ok = self.link.connected and not dropped
+        level = DiagnosticStatus.OK if ok else DiagnosticStatus.WARN
+        state = "connected" if self.link.connected else f"offline ({self.link.last_error})"
+        self.health.set_status(level, f"mqtt {state}; outbox {depth} queued, {dropped} dropped")
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(BridgeNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""recorder: keeps the evidence of every unit (image, heatmap, anomaly result, verdict, actuator
+event, dispositions) encrypted in a bounded ring buffer, and audits every verdict and disposition.
+
+Items are joined by capture stamp. They wait in memory until the unit's verdict arrives, then the
+unit is written in one transaction; items that come later (actuator event, disposition) are
+appended to it. A unit whose verdict never comes is written anyway after `pending_timeout_s`:
+missing verdicts are evidence too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent, Disposition, Verdict
+from inspection_msgs.srv import SubmitDisposition
+from inspection_nodes.core.audit import AuditLog
+from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceStore, load_key
+from inspection_nodes.core.evidence.crypto import generate_key_file
+from inspection_nodes.core.evidence.images import FORMATS, encode_image
+from inspection_nodes.core.payloads import finite_or_none
+from inspection_nodes.nodes.bridge_node import actuator_body, verdict_body
+from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.convert import image_to_array, stamp_to_ns, timings_dict
+from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+IMAGE_TOPICS = {"roi": "roi/image", "frame": "camera/image_raw"}
+DISPOSITIONS = {
+    Disposition.CONFIRMED: "CONFIRMED",
+    Disposition.FALSE_REJECT: "FALSE_REJECT",
+    Disposition.ESCAPE: "ESCAPE",
+}
+_WRITTEN_MEMORY = 20000  # stamps of written units remembered to append late items
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("evidence_dir", "evidence", "directory of evidence.db", read_only=True),
+    ParamSpec(
+        "key_file",
+        "",
+        "AES-256 key file, mode 0600 (empty: $INSPECTION_EVIDENCE_KEY)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "create_key_if_missing",
+        False,
+        "demo convenience: create key_file (0600) when it does not exist",
+        read_only=True,
+    ),
+    ParamSpec(
+        "store_image",
+        "roi",
+        "which image to keep per unit",
+        read_only=True,
+        choices=("roi", "frame", "none"),
+    ),
+    ParamSpec("store_heatmap", True, "keep anomaly/heatmap per unit", read_only=True),
+    ParamSpec("image_format", "png", "image compression", read_only=True, choices=FORMATS),
+    ParamSpec(
+        "jpeg_quality", 90, "JPEG quality when image_format is jpg", range=(1, 100), read_only=True
+    ),
+    ParamSpec(
+        "max_age_h",
+        48.0,
+        "evidence older than this is evicted",
+        range=(0.001, 8760.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "max_size_gb",
+        20.0,
+        "evidence beyond this size is evicted, oldest first",
+        range=(0.001, 100000.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "evict_period_s", 10.0, "how often bounds are enforced", range=(0.5, 3600.0), read_only=True
+    ),
+    ParamSpec(
+        "pending_timeout_s",
+        30.0,
+        "a unit with no verdict is written after this",
+        range=(1.0, 3600.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "max_pending_units",
+        2000,
+        "units held in memory awaiting a verdict",
+        range=(10, 100000),
+        read_only=True,
+    ),
+    ParamSpec(
+        "audit_path",
+        "evidence/audit.log",
+        "hash-chained audit log (shared with the gate)",
+        read_only=True,
+    ),
+)
+
+
+@dataclass
+class _Pending:
+    unit_id: str
+    since: float = field(default_factory=time.monotonic)
+    items: list[EvidenceItem] = field(default_factory=list)
+
+
+def _json_item(kind: str, body: dict[str, Any]) -> EvidenceItem:
+    return EvidenceItem(kind, "application/json", json.dumps(body, allow_nan=False).encode())
+
+
+def anomaly_body(msg: AnomalyResult) -> dict[str, Any]:
+    return {
+        "unit_id": msg.unit_id,
+        "stamp_ns": stamp_to_ns(msg.header.stamp),
+        "model_version": msg.model_version,
+        "method": msg.method,
+        "score": finite_or_none(msg.score),
+        "image_threshold": finite_or_none(msg.image_threshold),
+        "pixel_threshold": finite_or_none(msg.pixel_threshold),
+        "max_pixel_score": finite_or_none(msg.max_pixel_score),
+        "area_px": int(msg.area_px),
+        "largest_region_px": int(msg.largest_region_px),
+        "map_size": [int(msg.map_height), int(msg.map_width)],
+        "peak": [int(msg.peak_row), int(msg.peak_col)],
+        "nearest_normals": list(msg.nearest_normals),
+        "timings_ms": {k: finite_or_none(v) for k, v in timings_dict(msg.timings).items()},
+    }
+
+
+def disposition_body(msg: Disposition) -> dict[str, Any]:
+    return {
+        "unit_id": msg.unit_id,
+        "stamp_ns": stamp_to_ns(msg.header.stamp),
+        "disposition": DISPOSITIONS.get(msg.disposition, "UNKNOWN"),
+        "defect_class": msg.defect_class,
+        "operator_id": msg.operator_id,
+        "note": msg.note,
+    }
+
+
+class RecorderNode(Node):
+    """Evidence ring buffer and audit writer for verdicts and dispositions."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("recorder", **kwargs)
+        self.p = declare_parameters(self, PARAMETERS)
+        cipher = Cipher(load_key(self._key_file()))
+        self.store = EvidenceStore(
+            Path(self.p["evidence_dir"]),
+            cipher,
+            self.p["max_age_h"] * 3600.0,
+            self.p["max_size_gb"] * 1e9,
+        )
+        self.audit = AuditLog(Path(self.p["audit_path"]))
+        self.health = Health(self)
+        self.pending: OrderedDict[int, _Pending] = OrderedDict()
+        self.written: OrderedDict[int, str] = OrderedDict()
+        self.disposition_pub = self.create_publisher(
+            Disposition, "disposition", RESULT_QOS, qos_overriding_options=overridable()
+        )
+        self._subscribe(CaptureEvent, "camera/unit", RESULT_QOS, self._on_capture)
+        if self.p["store_image"] != "none":
+            kind = self.p["store_image"]
+            self._subscribe(
+                Image, IMAGE_TOPICS[kind], UNIT_IMAGE_QOS, lambda m: self._on_image(kind, m)
+            )
+        if self.p["store_heatmap"]:
+            self._subscribe(
+                Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, lambda m: self._on_image("heatmap", m)
+            )
+        self._subscribe(
+            AnomalyResult,
+            "anomaly/result",
+            RESULT_QOS,
+            lambda m: self._add(m, _json_item("anomaly_result", anomaly_body(m))),
+        )
+        self._subscribe(
+            ActuatorEvent,
+            "actuator/event",
+            RESULT_QOS,
+            lambda m: self._add(m, _json_item("actuator_event", actuator_body(m))),
+        )
+        self._subscribe(Verdict, "verdict", RESULT_QOS, self._on_verdict)
+        self.create_service(
+            SubmitDisposition, "recorder/submit_disposition", self._on_submit_disposition
+        )
+        self.create_timer(1.0, self._expire_pending)
+        self.create_timer(self.p["evict_period_s"], self._evict)
+
+    def destroy_node(self) -> None:
+        self.store.close()
+        super().destroy_node()
+
+    def _key_file(self) -> str:
+        """The key path; with create_key_if_missing a missing file is made (and said so)."""
+        path = self.p["key_file"]
+        if path and self.p["create_key_if_missing"] and not Path(path).exists():
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            generate_key_file(Path(path))
+            self.get_logger().warning(f"created a new evidence key {path}: back it up")
+        return path
+
+    def _subscribe(self, msg_type, topic: str, qos, handler) -> None:
+        """Every callback is wrapped: a bad message or a disk error is counted, never raised."""
+
+        def callback(msg) -> None:
+            try:
+                handler(msg)
+            except Exception as exc:
+                self.health.reject("evidence_failed", f"{topic}: {exc}")
+
+        self.create_subscription(
+            msg_type, topic, callback, qos, qos_overriding_options=overridable()
+        )
+
+    def _on_capture(self, msg: CaptureEvent) -> None:
+        self._slot(stamp_to_ns(msg.header.stamp), msg.unit_id)
+
+    def _on_image(self, kind: str, msg: Image) -> None:
+        media, data = encode_image(
+            image_to_array(msg), msg.encoding, self.p["image_format"], self.p["jpeg_quality"]
+        )
+        self._add(msg, EvidenceItem(kind, media, data), unit_id="")
+
+    def _slot(self, stamp: int, unit_id: str) -> _Pending | None:
+        """The pending entry of a unit (made on first sight); None once the unit is written."""
+        if stamp in self.written:
+            return None
+        slot = self.pending.get(stamp)
+        if slot is None:
+            slot = self.pending[stamp] = _Pending(unit_id)
+            if len(self.pending) > self.p["max_pending_units"]:
+                old_stamp, old = self.pending.popitem(last=False)
+                self.health.reject("pending_overflow", f"unit {old.unit_id} written early")
+                self._write(old_stamp, old)
+        elif unit_id and not slot.unit_id:
+            slot.unit_id = unit_id
+        return slot
+
+    def _add(self, msg, item: EvidenceItem, unit_id: str | None = None) -> None:
+        stamp = stamp_to_ns(msg.header.stamp)
+        uid = msg.unit_id if unit_id is None else unit_id
+        slot = self._slot(stamp, uid)
+        if slot is None:
+            self.store.record(stamp, self.written[stamp], [item])  # late item of a written unit
+            self.health.counters.inc("late_items")
+        else:
+            slot.items.append(item)
+
+    def _on_verdict(self, msg: Verdict) -> None:
+        stamp = stamp_to_ns(msg.header.stamp)
+        body = verdict_body(msg)
+        self._add(msg, _json_item("verdict", body))
+        slot = self.pending.pop(stamp, None)
+        if slot is not None:
+            self._write(stamp, slot)
+        try:  # a failing audit must not cost the evidence, and vice versa
+            self.audit.append("verdict", body, actor="gate")
+        except Exception as exc:
+            self.health.reject("audit_failed", f"verdict {msg.unit_id}: {exc}")
+
+    def _write(self, stamp: int, slot: _Pending) -> None:
+        unit_id = slot.unit_id or f"stamp-{stamp}"
+        self.store.record(stamp, unit_id, slot.items)
+        self.written[stamp] = unit_id
+        if len(self.written) > _WRITTEN_MEMORY:
+            self.written.popitem(last=False)
+        self.health.counters.inc("units_recorded")
+
+    def _expire_pending(self) -> None:
+        cutoff = time.monotonic() - self.p["pending_timeout_s"]
+        try:
+            while self.pending and next(iter(self.pending.values())).since < cutoff:
+                stamp, slot = self.pending.popitem(last=False)
+                self.health.reject("unit_without_verdict", f"unit {slot.unit_id} had no verdict")
+                self._write(stamp, slot)
+        except Exception as exc:
+            self.health.reject("evidence_failed", f"expire: {exc}")
+
+    def _evict(self) -> None:
+        try:
+            report = self.store.evict()
+            if report.unsynced_units:
+                self.health.counters.inc("evicted_unsynced", report.unsynced_units)
+                self.get_logger().warning(
+                    f"evicted {report.unsynced_units} units never exported to the backend"
+                )
+                self.audit.append("evidence_eviction", report.__dict__, actor="recorder")
+            self.health.counters.inc("evicted_units", report.units)
+        except Exception as exc:
+            self.health.reject("eviction_failed", str(exc))
+
+    def _on_submit_disposition(self, request, response):
+        msg: Disposition = request.disposition
+        problems = [
+            text
+            for bad, text in (
+                (not msg.unit_id, "unit_id is empty"),
+                (not msg.operator_id, "operator_id is empty"),
+                (msg.disposition not in DISPOSITIONS, f"disposition {msg.disposition} unknown"),
+                (stamp_to_ns(msg.header.stamp) == 0, "header.stamp (capture stamp) is zero"),
+            )
+            if bad
+        ]
+        if problems:
+            response.success, response.message = False, "; ".join(problems)
+            self.health.reject("disposition_rejected", response.message)
+            return response
+        try:
+            body = disposition_body(msg)
+            self._add(msg, _json_item("disposition", body))
+            self.audit.append("disposition", body, actor=msg.operator_id)
+            self.disposition_pub.publish(msg)
+            response.success, response.message = True, "recorded"
+        except Exception as exc:
+            response.success, response.message = False, f"not recorded: {exc}"
+            self.health.reject("evidence_failed", response.message)
+        return response
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(RecorderNode, args)
+
+
+if __name__ == "__main__":
+    main()

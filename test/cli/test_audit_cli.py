@@ -1,0 +1,48 @@
+"""`inspection audit verify` and `inspection keygen` as a user runs them (exit codes, messages)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from inspection_nodes.core.audit import AuditLog
+
+
+def _inspection(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "inspection_nodes.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_verify_passes_then_detects_an_edit(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log")
+    for value in (3.0, 3.5, 4.0):
+        log.append("threshold_change", {"name": "score_threshold", "new": value}, actor="qe")
+    ok = _inspection("audit", "verify", str(log.path))
+    assert ok.returncode == 0 and "OK: 3 entries" in ok.stdout
+    log.path.write_text(log.path.read_text().replace('"new":3.5', '"new":9.9'))
+    bad = _inspection("audit", "verify", str(log.path))
+    assert bad.returncode == 1
+    assert "TAMPERED at seq 1" in bad.stdout and "edited" in bad.stdout
+
+
+def test_verify_detects_a_removed_entry(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log")
+    for i in range(3):
+        log.append("verdict", {"unit_id": f"u{i}"})
+    lines = log.path.read_text().splitlines(keepends=True)
+    log.path.write_text(lines[0] + lines[2])
+    bad = _inspection("audit", "verify", str(log.path))
+    assert bad.returncode == 1 and "removed" in bad.stdout
+
+
+def test_keygen_writes_a_private_key_once(tmp_path: Path) -> None:
+    out = tmp_path / "keys" / "evidence.key"
+    first = _inspection("keygen", "--out", str(out))
+    assert first.returncode == 0 and (out.stat().st_mode & 0o777) == 0o600
+    again = _inspection("keygen", "--out", str(out))
+    assert again.returncode == 1 and "not replaced" in again.stdout
