@@ -24,7 +24,8 @@ def test_every_node_has_an_up_to_date_parameter_table(repo_root):
 
 
 @pytest.mark.parametrize("spec", NODES, ids=lambda s: s.name)
-def test_declared_parameters_are_the_documented_ones(ros_context, spec):
+def test_declared_parameters_are_the_documented_ones(ros_context, spec, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nodes with default paths (evidence/, outbox) write here
     module = importlib.import_module(f"inspection_nodes.nodes.{spec.module}")
     documented = {p.name for p in module.PARAMETERS}
     cls = next(

@@ -2,7 +2,7 @@
 
 Kept apart from the unit bookkeeping in `core/gate.py` so each rule can be tested as a pure
 function: same inputs and config, same reasons, in the same order (rule order is the documented
-precedence, see docs/gate_actuator.md).
+precedence, see the gate section of README.md).
 """
 
 from __future__ import annotations

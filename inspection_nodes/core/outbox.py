@@ -9,7 +9,7 @@ reads in `seq` order, publishes, and `ack()`s what the broker confirmed. Each me
 WAL with `synchronous=FULL` means a committed `put()` survives a kill -9 or a power cut, and
 several processes may open the same file (the bench writes from one process and drains from
 another). Capacity is bounded: past `max_messages` the oldest rows are dropped and counted, never
-silently (the default is sized for 48 h at 50 units/s, see docs/recorder_bridge.md).
+silently (the default is sized for 48 h at 50 units/s, see the bridge section of README.md).
 """
 
 from __future__ import annotations

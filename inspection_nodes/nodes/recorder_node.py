@@ -196,7 +196,9 @@ class RecorderNode(Node):
         self.create_timer(self.p["evict_period_s"], self._evict)
 
     def destroy_node(self) -> None:
-        self.store.close()
+        store = getattr(self, "store", None)  # absent when the constructor failed (no key)
+        if store is not None:
+            store.close()
         super().destroy_node()
 
     def _key_file(self) -> str:

@@ -139,5 +139,5 @@ def test_commands_are_checked_audited_and_applied(setup) -> None:
 def test_docs_parameter_tables_match_the_declarations(repo_root: Path) -> None:
     from inspection_nodes.cli.docs import update_text
 
-    text = (repo_root / "docs" / "recorder_bridge.md").read_text()
-    assert update_text(text) == text, "run update_text over docs/recorder_bridge.md"
+    text = (repo_root / "README.md").read_text()
+    assert update_text(text) == text, "run inspection docs --update README.md"
