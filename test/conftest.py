@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import tempfile
@@ -9,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-# One ROS domain per test session (set before rclpy is imported anywhere), localhost only.
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
+# DDS stays on this machine; each test picks its own domain (isolated_ros_domain below).
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 _CACHE = Path(tempfile.mkdtemp(prefix="inspection-test-cache-"))
 for var in ("YOLO_CONFIG_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
@@ -33,13 +33,25 @@ def shared_data() -> Path:
     return DATA
 
 
+_DOMAINS = itertools.count(random.Random(os.getpid()).randrange(232))
+
+
+@pytest.fixture(autouse=True)
+def isolated_ros_domain(monkeypatch) -> int:
+    """Every test gets a DDS domain of its own (1..232), inherited by the processes it starts,
+    so a node left over from one test can never feed another."""
+    domain = 1 + next(_DOMAINS) % 232
+    monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
+    return domain
+
+
 @pytest.fixture
-def ros_context():
-    """A fresh rclpy context per test, shut down afterwards."""
+def ros_context(isolated_ros_domain):
+    """A fresh rclpy context per test on the test's own domain, shut down afterwards."""
     import rclpy
 
     context = rclpy.Context()
-    rclpy.init(context=context)
+    rclpy.init(context=context, domain_id=isolated_ros_domain)
     yield context
     if context.ok():
         rclpy.shutdown(context=context)

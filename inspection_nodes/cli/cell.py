@@ -136,7 +136,9 @@ class Observer:
             rec.verdict = "PASS" if msg.decision == msg.PASS else "FAIL"
             rec.score = float(msg.score)
             rec.reasons = list(msg.reasons)
-            rec.camera_to_verdict_ms = (now - stamp_ns) / 1e6
+            # The gate's own decision time since capture; receipt time here only as fallback.
+            decided = float(msg.decided_at_ms)
+            rec.camera_to_verdict_ms = decided if decided > 0 else (now - stamp_ns) / 1e6
             stages = {t.stage: t.latency_ms for t in msg.timings}
             if "embedding" in stages and "scoring" in stages:
                 rec.engine_ms = stages["embedding"] + stages["scoring"]
@@ -219,6 +221,7 @@ def execute(
         return None, False
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = time.monotonic()
     graph.start()
     failed: list[tuple[str, int]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 
@@ -12,9 +13,8 @@ from std_msgs.msg import Header
 
 from inspection_msgs.msg import CaptureEvent, UnitRejection, Verdict
 from inspection_nodes.core.camera import SOURCE_TYPES, SourceError, open_source
-from inspection_nodes.core.pacing import Pacer
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
-from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, wall_ns
+from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, stamp_to_ns, wall_ns
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -72,18 +72,29 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 
 
 class CameraNode(Autostart, LifecycleNode):
-    """Publishes each frame as a unit: CaptureEvent first (the gate's roll call), then the Image."""
+    """Publishes each frame as a unit: CaptureEvent first (the gate's roll call), then the Image.
+
+    A reader thread decodes frames ahead into a small queue; every publish happens in the
+    executor thread (timer, trigger or flow-control callback), so one thread owns the
+    publishers and the pacing follows the executor's clock.
+    """
+
+    PREFETCH = 2
 
     def __init__(self, **kwargs) -> None:
         super().__init__("camera", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         self.health = Health(self)
         self._frames = None
-        self._thread: threading.Thread | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=self.PREFETCH)
+        self._reader: threading.Thread | None = None
         self._stop = threading.Event()
-        self._trigger = threading.Semaphore(0)
+        self._timer = None
         self._pending: set[int] = set()
-        self._pending_lock = threading.Condition()
+        self._ready_at: float | None = None
+        self._startup_deadline = 0.0
+        self._header = Header()
+        self.sequence = 0
         self.published = 0
         self.finished = threading.Event()
 
@@ -110,110 +121,119 @@ class CameraNode(Autostart, LifecycleNode):
             self.create_subscription(Header, "camera/trigger", self._on_trigger, RESULT_QOS)
         if p["max_in_flight"] > 0:
             self.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
+        self._header = Header(frame_id=p["frame_id"])
         self.health.set_status(b"\x00", f"configured: {p['source_type']} {p['source']}")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         result = super().on_activate(state)
         self._stop.clear()
-        self._thread = threading.Thread(target=self._capture_loop, name="capture", daemon=True)
-        self._thread.start()
+        self._startup_deadline = time.monotonic() + self.params["startup_timeout_s"]
+        self._reader = threading.Thread(target=self._read_frames, name="camera-reader", daemon=True)
+        self._reader.start()
+        rate = self.get_parameter("rate_hz").value
+        if not self.params["trigger"]:
+            self._timer = self.create_timer(1.0 / rate if rate > 0 else 0.002, self._emit)
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop_thread()
+        self._stop_reader()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop_thread()
+        self._stop_reader()
         self._frames = None
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop_thread()
+        self._stop_reader()
         return TransitionCallbackReturn.SUCCESS
 
-    def _stop_thread(self) -> None:
+    def _stop_reader(self) -> None:
         self._stop.set()
-        self._trigger.release()
-        with self._pending_lock:
-            self._pending_lock.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5.0)
-        self._thread = None
+        if self._timer is not None:
+            self.destroy_timer(self._timer)
+            self._timer = None
+        while not self._queue.empty():  # unblock a reader waiting to put
+            self._queue.get_nowait()
+        if self._reader is not None:
+            self._reader.join(timeout=5.0)
+        self._reader = None
 
-    # callbacks ------------------------------------------------------------------------------
-    def _on_trigger(self, _msg: Header) -> None:
-        self._trigger.release()
-
-    def _on_verdict(self, msg: Verdict) -> None:
-        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        with self._pending_lock:
-            self._pending.discard(stamp_ns)
-            self._pending_lock.notify_all()
-
-    # capture thread -------------------------------------------------------------------------
-    def _wait_for_subscribers(self) -> None:
-        subs = list(self.params["wait_for_subscribers"])
-        pubs = list(self.params["wait_for_publishers"])
-        deadline = time.monotonic() + self.params["startup_timeout_s"]
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            missing = [t for t in subs if self.count_subscribers(t) == 0]
-            missing += [t for t in pubs if self.count_publishers(t) == 0]
-            if not missing:
-                time.sleep(0.5)  # let every other process match the endpoints just seen
-                return
-            time.sleep(0.05)
-        if (subs or pubs) and not self._stop.is_set():
-            self.get_logger().warning(f"starting before the graph was complete: missing {missing}")
-
-    def _wait_for_room(self) -> bool:
-        limit = self.params["max_in_flight"]
-        if limit <= 0:
-            return True
-        with self._pending_lock:
-            while len(self._pending) >= limit and not self._stop.is_set():
-                self._pending_lock.wait(timeout=0.1)
-        return not self._stop.is_set()
-
-    def _capture_loop(self) -> None:
-        p = self.params
-        self._wait_for_subscribers()
-        pacer = Pacer(self.get_parameter("rate_hz").value)
-        header = Header(frame_id=p["frame_id"])
-        sequence = 0
+    # reader thread --------------------------------------------------------------------------
+    def _read_frames(self) -> None:
+        """Decode ahead; None marks the end of the source."""
+        limit = self.params["max_frames"]
+        count = 0
         try:
             for frame in self._frames:
-                if self._stop.is_set():
-                    return
-                if p["trigger"]:
-                    self._trigger.acquire()
-                    if self._stop.is_set():
-                        return
-                elif not pacer.wait(self._stop):
-                    return
-                if not self._wait_for_room():
-                    return
-                self._publish(frame, sequence, header)
-                sequence += 1
-                if p["max_frames"] and sequence >= p["max_frames"]:
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                count += 1
+                if self._stop.is_set() or (limit and count >= limit):
                     break
         except SourceError as exc:
             self.get_logger().error(f"source failed: {exc}")
-        finally:
-            self.finished.set()
-            self.get_logger().info(f"source finished after {sequence} frames")
+        if not self._stop.is_set():
+            self._queue.put(None)
 
-    def _publish(self, frame, sequence: int, header: Header) -> None:
+    # executor callbacks ---------------------------------------------------------------------
+    def _on_trigger(self, _msg: Header) -> None:
+        self._emit()
+
+    def _on_verdict(self, msg: Verdict) -> None:
+        self._pending.discard(stamp_to_ns(msg.header.stamp))
+
+    def _graph_ready(self) -> bool:
+        """True once the configured subscribers and publishers exist, plus a settle time."""
+        now = time.monotonic()
+        if self._ready_at is not None:
+            return now >= self._ready_at
+        subs = list(self.params["wait_for_subscribers"])
+        pubs = list(self.params["wait_for_publishers"])
+        missing = [t for t in subs if self.count_subscribers(t) == 0]
+        missing += [t for t in pubs if self.count_publishers(t) == 0]
+        if not missing:
+            self._ready_at = now + 0.5  # let every other process match the endpoints just seen
+        elif now > self._startup_deadline:
+            self.get_logger().warning(f"starting before the graph was complete: missing {missing}")
+            self._ready_at = now
+        return False
+
+    def _emit(self) -> None:
+        if self.finished.is_set() or not self._graph_ready():
+            return
+        limit = self.params["max_in_flight"]
+        if limit > 0 and len(self._pending) >= limit:
+            return
+        try:
+            frame = self._queue.get_nowait()
+        except queue.Empty:
+            self.health.counters.inc("camera_not_ready")
+            return
+        if frame is None:
+            self.finished.set()
+            self.get_logger().info(f"source finished after {self.sequence} frames")
+            return
+        self._publish(frame)
+
+    def _publish(self, frame) -> None:
+        header = self._header
         stamp_ns = wall_ns()
         header.stamp = ns_to_stamp(stamp_ns)
-        unit_id = f"{self.params['unit_prefix']}{sequence:06d}"
+        unit_id = f"{self.params['unit_prefix']}{self.sequence:06d}"
         if self.params["max_in_flight"] > 0:
-            with self._pending_lock:
-                self._pending.add(stamp_ns)
+            self._pending.add(stamp_ns)
         self._unit_pub.publish(
-            CaptureEvent(header=header, unit_id=unit_id, sequence=sequence, source=frame.source)
+            CaptureEvent(
+                header=header, unit_id=unit_id, sequence=self.sequence, source=frame.source
+            )
         )
+        self.sequence += 1
         self.health.counters.inc("frames")
         if frame.pixels is None:
             self.health.reject("unreadable_frames", f"{frame.source}: {frame.error}")
@@ -223,8 +243,9 @@ class CameraNode(Autostart, LifecycleNode):
             return
         pixels: np.ndarray = frame.pixels
         self._image_pub.publish(array_to_image(pixels, header, "bgr8"))
-        info = CameraInfo(header=header, height=pixels.shape[0], width=pixels.shape[1])
-        self._info_pub.publish(info)
+        self._info_pub.publish(
+            CameraInfo(header=header, height=pixels.shape[0], width=pixels.shape[1])
+        )
         self.published += 1
 
 

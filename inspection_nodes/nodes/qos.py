@@ -29,20 +29,24 @@ DEBUG_IMAGE_QOS = QoSProfile(
 
 # Unit images (camera/image_raw, roi/image): every unit must be inspected; a small depth bounds
 # memory at 2-5 MB a frame while the reliable protocol throttles a camera that runs ahead.
+# Transient local: a stage whose subscription is matched a moment after the first frames (DDS
+# discovery between processes is asynchronous) still receives them instead of losing units.
 UNIT_IMAGE_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
     depth=10,
     reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.VOLATILE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 
-# The unit pipeline (ROI, embeddings, results, verdicts, events): every unit must arrive.
-# Depth is generous so a slow stage queues units instead of dropping them.
+# The unit pipeline (capture events, embeddings, results, verdicts, events): every unit must
+# arrive. Depth is generous so a slow stage queues units instead of dropping them; transient
+# local for the same late-match reason as unit images (a restarted consumer also gets the last
+# units again; verdicts and actuation are idempotent per unit, so repeats are harmless).
 RESULT_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
     depth=100,
     reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.VOLATILE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 
 # Status that a late joiner needs at once (stability report, model version).

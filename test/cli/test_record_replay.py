@@ -2,10 +2,9 @@
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
+from helpers.cli import run_inspection
 from helpers.station import station_config
 
 from inspection_nodes.core.bag_io import read_messages
@@ -16,22 +15,31 @@ CELL_NODES = ["camera", "roi", "embedding", "scoring", "gate"]
 
 
 def _inspection(*args, timeout=240):
-    return subprocess.run([sys.executable, "-m", "inspection_nodes.cli.main", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return run_inspection(*args, timeout=timeout)
 
 
 def test_record_then_replay_gives_identical_verdicts(tmp_path, tiny_model, bottle_subset):
     config = station_config(tmp_path, tiny_model, bottle_subset / "test", nodes=CELL_NODES)
     bag = tmp_path / "run.mcap.d"
-    rec = _inspection("record", "--model", str(tiny_model), "--images",
-                      str(bottle_subset / "test"), "--config", str(config), "--out", str(bag),
-                      "--quiet")
+    rec = _inspection(
+        "record",
+        "--model",
+        str(tiny_model),
+        "--images",
+        str(bottle_subset / "test"),
+        "--config",
+        str(config),
+        "--out",
+        str(bag),
+        "--quiet",
+    )
     assert rec.returncode == 0, rec.stdout[-2000:] + rec.stderr[-2000:]
     images = read_messages(bag, "camera/image_raw")
     verdicts = read_messages(bag, "verdict")
     assert len(images) == 4 and len(verdicts) == 4
-    rep = _inspection("replay", str(bag), "--model", str(tiny_model), "--config", str(config),
-                      "--quiet")
+    rep = _inspection(
+        "replay", str(bag), "--model", str(tiny_model), "--config", str(config), "--quiet"
+    )
     assert rep.returncode == 0, rep.stdout[-2000:] + rep.stderr[-2000:]
     assert "replayed 4 of 4 units: identical" in rep.stdout
 
@@ -40,15 +48,23 @@ def test_replay_detects_a_different_model(tmp_path, tiny_model, bottle_subset):
     """The comparison can fail: a bag replayed against another model's thresholds differs."""
     config = station_config(tmp_path, tiny_model, bottle_subset / "test", nodes=CELL_NODES)
     bag = tmp_path / "run.mcap.d"
-    rec = _inspection("record", "--model", str(tiny_model), "--images",
-                      str(bottle_subset / "test"), "--config", str(config), "--out", str(bag),
-                      "--quiet")
+    rec = _inspection(
+        "record",
+        "--model",
+        str(tiny_model),
+        "--images",
+        str(bottle_subset / "test"),
+        "--config",
+        str(config),
+        "--out",
+        str(bag),
+        "--quiet",
+    )
     assert rec.returncode == 0, rec.stdout[-2000:]
     other = tmp_path / "other_model"
     shutil.copytree(tiny_model, other)
     thresholds = json.loads((other / "thresholds.json").read_text())
     thresholds["image"] *= 0.5
     (other / "thresholds.json").write_text(json.dumps(thresholds))
-    rep = _inspection("replay", str(bag), "--model", str(other), "--config", str(config),
-                      "--quiet")
+    rep = _inspection("replay", str(bag), "--model", str(other), "--config", str(config), "--quiet")
     assert rep.returncode == 1 and "DIFF" in rep.stdout, rep.stdout[-2000:]

@@ -38,8 +38,9 @@ OUTPUTS = {  # topic -> (type, qos): one output of each node
 }
 
 
-def test_run_starts_every_node_and_stops_on_ctrl_c(ros_context, tmp_path, tiny_model,
-                                                   bottle_subset):
+def test_run_starts_every_node_and_stops_on_ctrl_c(
+    ros_context, tmp_path, tiny_model, bottle_subset
+):
     config = station_config(tmp_path, tiny_model, bottle_subset / "test")
     probe = rclpy.create_node("probe", context=ros_context)
     executor = SingleThreadedExecutor(context=ros_context)
@@ -51,18 +52,36 @@ def test_run_starts_every_node_and_stops_on_ctrl_c(ros_context, tmp_path, tiny_m
     probe.create_subscription(DiagnosticArray, "diagnostics", diagnostics, 50)
     runner = subprocess.Popen(
         [sys.executable, "-m", "inspection_nodes.cli.main", "run", "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
-        assert spin_until(executor, lambda: len(seen["verdict"].messages) >= 4
-                          and all(c.messages for c in seen.values()), 90.0), {
-            t: len(c.messages) for t, c in seen.items()}
+        assert spin_until(
+            executor,
+            lambda: len(seen["verdict"].messages) >= 4 and all(c.messages for c in seen.values()),
+            90.0,
+        ), {t: len(c.messages) for t, c in seen.items()}
         reporting = {s.name for m in diagnostics.messages for s in m.status}
-        assert {"camera", "roi", "embedding", "scoring", "gate", "actuator", "recorder",
-                "stability"} <= reporting
-        folders = {u.header.stamp.sec * 10**9 + u.header.stamp.nanosec: u.source.split("/")[-2]
-                   for u in seen["camera/unit"].messages}
-        decisions = {folders.get(v.header.stamp.sec * 10**9 + v.header.stamp.nanosec): v.decision
-                     for v in seen["verdict"].messages}
+        assert {
+            "camera",
+            "roi",
+            "embedding",
+            "scoring",
+            "gate",
+            "actuator",
+            "recorder",
+            "stability",
+        } <= reporting
+        folders = {
+            u.header.stamp.sec * 10**9 + u.header.stamp.nanosec: u.source.split("/")[-2]
+            for u in seen["camera/unit"].messages
+        }
+        decisions = {
+            folders.get(v.header.stamp.sec * 10**9 + v.header.stamp.nanosec): v.decision
+            for v in seen["verdict"].messages
+        }
         assert decisions["broken_large"] == Verdict.FAIL
     finally:
         runner.send_signal(signal.SIGINT)
