@@ -64,6 +64,8 @@ def isolate_domain() -> None:
     set, a domain of its own, so a second cell, a test run or a live station on the same machine
     cannot feed it frames or verdicts (child processes inherit the environment)."""
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    # Fast DDS shared memory with a segment large enough for full frames (see README).
+    os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(REPO / "config" / "fastdds_shm.xml"))
     if "ROS_DOMAIN_ID" not in os.environ:
         os.environ["ROS_DOMAIN_ID"] = str(101 + os.getpid() % 100)
 
@@ -140,6 +142,7 @@ class Observer:
             decided = float(msg.decided_at_ms)
             rec.camera_to_verdict_ms = decided if decided > 0 else (now - stamp_ns) / 1e6
             stages = {t.stage: t.latency_ms for t in msg.timings}
+            rec.stages = stages
             if "embedding" in stages and "scoring" in stages:
                 rec.engine_ms = stages["embedding"] + stages["scoring"]
 

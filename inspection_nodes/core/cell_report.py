@@ -19,6 +19,7 @@ class UnitRecord:
     reasons: list[str] = field(default_factory=list)
     camera_to_verdict_ms: float = float("nan")
     engine_ms: float = float("nan")
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def folder_label(image: str) -> str:
@@ -67,6 +68,10 @@ def report(records: Sequence[UnitRecord], expected_units: int) -> dict:
         "latency_ms": {
             "camera_to_verdict": percentiles(r.camera_to_verdict_ms for r in ordered),
             "engine": percentiles(r.engine_ms for r in ordered),
+            "stages": {
+                stage: percentiles(r.stages.get(stage, float("nan")) for r in ordered)
+                for stage in sorted({s for r in ordered for s in r.stages})
+            },
         },
     }
 

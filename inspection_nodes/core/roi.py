@@ -54,7 +54,8 @@ class RoiExtractor:
         self._mask_shape: tuple[int, int] | None = None
 
     def extract(self, rgb: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 RGB frame -> (out_h, out_w, 3) uint8 RGB ROI; raises RoiError."""
+        """(H, W, 3) uint8 frame -> (out_h, out_w, 3) uint8 ROI in the same channel order;
+        raises RoiError."""
         cfg = self.config
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise RoiError(f"expected uint8 RGB (H, W, 3), got {rgb.dtype} {rgb.shape}")

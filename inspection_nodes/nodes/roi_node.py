@@ -71,8 +71,12 @@ class RoiNode(Node):
     def _on_image(self, msg: Image) -> None:
         start = time.perf_counter()
         try:
-            rgb = to_rgb8(image_to_array(msg), msg.encoding)
-            roi = self.extractor.extract(rgb)
+            pixels = image_to_array(msg)
+            if msg.encoding in ("rgb8", "bgr8"):
+                # Crop and resize in the camera's channel order, convert only the small ROI.
+                roi = to_rgb8(self.extractor.extract(pixels), msg.encoding)
+            else:
+                roi = self.extractor.extract(to_rgb8(pixels, msg.encoding))
         except (ImageFormatError, RoiError) as exc:
             self.health.reject("rejected_frames", str(exc))
             self._reject_pub.publish(
