@@ -19,5 +19,7 @@ def run_inspection(*args: str, timeout: float = 240.0) -> subprocess.CompletedPr
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
-        raise AssertionError(f"{' '.join(args[:1])} timed out after {timeout} s\n{out[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(args[:1])} timed out after {timeout} s\n{out[-3000:]}"
+        ) from None
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
