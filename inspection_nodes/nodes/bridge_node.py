@@ -23,9 +23,9 @@ from inspection_nodes.core.audit import AuditLog
 from inspection_nodes.core.commands import CommandDecision, CommandPolicy, result_message
 from inspection_nodes.core.mqtt_link import MqttLink, MqttSettings
 from inspection_nodes.core.outbox import DEFAULT_MAX_MESSAGES, Outbox
-from inspection_nodes.core.payloads import encode, envelope, finite_or_none, topic
+from inspection_nodes.core.payloads import encode, envelope, topic
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
-from inspection_nodes.nodes.convert import stamp_to_ns, timings_dict
+from inspection_nodes.nodes.msg_json import actuator_body, stability_body, verdict_body
 from inspection_nodes.nodes.qos import RESULT_QOS, STATUS_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -86,67 +86,6 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         read_only=True,
     ),
 )
-
-DECISIONS = {Verdict.FAIL: "FAIL", Verdict.PASS: "PASS"}
-OUTCOMES = {
-    ActuatorEvent.FIRED: "FIRED",
-    ActuatorEvent.LATE: "LATE",
-    ActuatorEvent.MISSED: "MISSED",
-    ActuatorEvent.DUPLICATE: "DUPLICATE",
-    ActuatorEvent.SKIPPED: "SKIPPED",
-}
-LEVELS = {
-    StabilityReport.OK: "OK",
-    StabilityReport.WATCH: "WATCH",
-    StabilityReport.RECALIBRATE: "RECALIBRATE",
-}
-
-
-def verdict_body(msg: Verdict) -> dict[str, Any]:
-    return {
-        "unit_id": msg.unit_id,
-        "stamp_ns": stamp_to_ns(msg.header.stamp),
-        "source": msg.source,
-        "decision": DECISIONS.get(msg.decision, "FAIL"),
-        "reasons": list(msg.reasons),
-        "score": finite_or_none(msg.score),
-        "image_threshold": finite_or_none(msg.image_threshold),
-        "model_version": msg.model_version,
-        "config_version": msg.config_version,
-        "decided_at_ms": finite_or_none(msg.decided_at_ms),
-        "timings_ms": {k: finite_or_none(v) for k, v in timings_dict(msg.timings).items()},
-    }
-
-
-def actuator_body(msg: ActuatorEvent) -> dict[str, Any]:
-    return {
-        "unit_id": msg.unit_id,
-        "stamp_ns": stamp_to_ns(msg.header.stamp),
-        "outcome": OUTCOMES.get(msg.outcome, "MISSED"),
-        "backend": msg.backend,
-        "scheduled_delay_ms": finite_or_none(msg.scheduled_delay_ms),
-        "timing_error_ms": finite_or_none(msg.timing_error_ms),
-        "pulse_width_ms": finite_or_none(msg.pulse_width_ms),
-        "detail": msg.detail,
-    }
-
-
-def stability_body(msg: StabilityReport) -> dict[str, Any]:
-    return {
-        "stamp_ns": stamp_to_ns(msg.header.stamp),
-        "model_version": msg.model_version,
-        "window_units": int(msg.window_units),
-        "index": finite_or_none(msg.index),
-        "level": LEVELS.get(msg.level, "RECALIBRATE"),
-        "components": [
-            {
-                "name": c.name,
-                "value": finite_or_none(c.value),
-                "normalised": finite_or_none(c.normalised),
-            }
-            for c in msg.components
-        ],
-    }
 
 
 def _csv(text: str) -> tuple[str, ...]:

@@ -25,18 +25,18 @@ from inspection_nodes.core.audit import AuditLog
 from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceStore, load_key
 from inspection_nodes.core.evidence.crypto import generate_key_file
 from inspection_nodes.core.evidence.images import FORMATS, encode_image
-from inspection_nodes.core.payloads import finite_or_none
-from inspection_nodes.nodes.bridge_node import actuator_body, verdict_body
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
-from inspection_nodes.nodes.convert import image_to_array, stamp_to_ns, timings_dict
+from inspection_nodes.nodes.convert import image_to_array, stamp_to_ns
+from inspection_nodes.nodes.msg_json import (
+    DISPOSITIONS,
+    actuator_body,
+    anomaly_body,
+    disposition_body,
+    verdict_body,
+)
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 IMAGE_TOPICS = {"roi": "roi/image", "frame": "camera/image_raw"}
-DISPOSITIONS = {
-    Disposition.CONFIRMED: "CONFIRMED",
-    Disposition.FALSE_REJECT: "FALSE_REJECT",
-    Disposition.ESCAPE: "ESCAPE",
-}
 _WRITTEN_MEMORY = 20000  # stamps of written units remembered to append late items
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -114,36 +114,6 @@ class _Pending:
 
 def _json_item(kind: str, body: dict[str, Any]) -> EvidenceItem:
     return EvidenceItem(kind, "application/json", json.dumps(body, allow_nan=False).encode())
-
-
-def anomaly_body(msg: AnomalyResult) -> dict[str, Any]:
-    return {
-        "unit_id": msg.unit_id,
-        "stamp_ns": stamp_to_ns(msg.header.stamp),
-        "model_version": msg.model_version,
-        "method": msg.method,
-        "score": finite_or_none(msg.score),
-        "image_threshold": finite_or_none(msg.image_threshold),
-        "pixel_threshold": finite_or_none(msg.pixel_threshold),
-        "max_pixel_score": finite_or_none(msg.max_pixel_score),
-        "area_px": int(msg.area_px),
-        "largest_region_px": int(msg.largest_region_px),
-        "map_size": [int(msg.map_height), int(msg.map_width)],
-        "peak": [int(msg.peak_row), int(msg.peak_col)],
-        "nearest_normals": list(msg.nearest_normals),
-        "timings_ms": {k: finite_or_none(v) for k, v in timings_dict(msg.timings).items()},
-    }
-
-
-def disposition_body(msg: Disposition) -> dict[str, Any]:
-    return {
-        "unit_id": msg.unit_id,
-        "stamp_ns": stamp_to_ns(msg.header.stamp),
-        "disposition": DISPOSITIONS.get(msg.disposition, "UNKNOWN"),
-        "defect_class": msg.defect_class,
-        "operator_id": msg.operator_id,
-        "note": msg.note,
-    }
 
 
 class RecorderNode(Node):

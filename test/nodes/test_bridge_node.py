@@ -100,13 +100,15 @@ def test_verdict_is_forwarded_with_stable_id(setup) -> None:
     msg.header.stamp = ns_to_stamp(1_700_000_000_123_456_789)
     assert spin_until(executor, lambda: pub.get_subscription_count() > 0)
     pub.publish(msg)
-    pub.publish(msg)  # the same verdict twice: one outbox row, one id
+    pub.publish(msg)  # the same verdict twice: the same id (one row while still queued)
     assert spin_until(executor, lambda: len(backend.of("verdict")) >= 1)
     time.sleep(0.3)
     sent = backend.of("verdict")
-    assert len(sent) == 1
+    # Deduplicated while the first copy is still queued; once acked, a repeat goes out again
+    # with the same id, which the receiver drops: at most two deliveries, always one id.
+    assert 1 <= len(sent) <= 2
     validator("verdict").validate(sent[0])
-    assert sent[0]["id"] == "cell-1:verdict:u000007:1700000000123456789"
+    assert {m["id"] for m in sent} == {"cell-1:verdict:u000007:1700000000123456789"}
     assert sent[0]["body"]["score"] is None and sent[0]["body"]["decision"] == "PASS"
 
 
