@@ -121,6 +121,28 @@ def _ours(category: Path, model_dir: Path) -> dict:
     return result
 
 
+def _isolated(kind: str, category: Path, model_dir: Path) -> dict:
+    """Run one engine in a child process: torch's threads cannot slow the other engine, and an
+    engine that dies (anomalib's coreset is OOM-killed on cookies here) costs one row, not the
+    benchmark."""
+    import subprocess
+    import sys
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "inspection_nodes.cli.bench_engine",
+        kind,
+        str(category),
+        str(model_dir),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"error": f"{kind} exited with code {proc.returncode}: {tail[0][:200]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def _table(rows: list[tuple[str, str, dict]]) -> str:
     head = (
         "| data set | engine | image AUROC | pixel AUROC | margin | p50 ms | p99 ms | "
@@ -129,6 +151,9 @@ def _table(rows: list[tuple[str, str, dict]]) -> str:
     )
     lines = []
     for name, who, r in rows:
+        if "error" in r:
+            lines.append(f"| {name} | {who} | {r['error']} |" + " |" * 8)
+            continue
         lines.append(
             f"| {name} | {who} | {r['image_auroc']:.4f} | {r['pixel_auroc']:.4f} | "
             f"{r['margin']:+.3f} | {r['latency_ms']['p50']:.2f} | {r['latency_ms']['p99']:.2f} | "
@@ -139,11 +164,8 @@ def _table(rows: list[tuple[str, str, dict]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from inspection_nodes.core.mvtec import default_data_dir
 
-    torch.set_num_threads(2)
     data_dir = args.data_dir or default_data_dir()
     rows: list[tuple[str, str, dict]] = []
     raw: dict[str, dict] = {}
@@ -151,16 +173,16 @@ def run(args: argparse.Namespace) -> int:
         for name in args.datasets:
             category = data_dir / name
             short = Path(name).name
-            raw[short] = {"ours": _ours(category, Path(tmp) / short)}
+            raw[short] = {"ours": _isolated("ours", category, Path(tmp) / short)}
             rows.append((short, "this engine (ONNX Runtime)", raw[short]["ours"]))
             if not args.skip_anomalib:
-                raw[short]["anomalib"] = _anomalib(category, 224)
+                raw[short]["anomalib"] = _isolated("anomalib", category, Path(tmp) / short)
                 rows.append((short, "anomalib PatchcoreModel (torch)", raw[short]["anomalib"]))
-                speedup = (
-                    raw[short]["anomalib"]["latency_ms"]["p50"]
-                    / raw[short]["ours"]["latency_ms"]["p50"]
-                )
-                raw[short]["speedup_p50"] = speedup
+                if "error" not in raw[short]["anomalib"] and "error" not in raw[short]["ours"]:
+                    raw[short]["speedup_p50"] = (
+                        raw[short]["anomalib"]["latency_ms"]["p50"]
+                        / raw[short]["ours"]["latency_ms"]["p50"]
+                    )
             print(_table(rows[-2:] if not args.skip_anomalib else rows[-1:]), flush=True)
     table = _table(rows)
     speed = "".join(
@@ -175,3 +197,18 @@ def run(args: argparse.Namespace) -> int:
     args.json.write_text(json.dumps(raw, indent=2, default=float) + "\n")
     print(table + speed + f"written {markdown} and {args.json}")
     return 0
+
+
+if __name__ == "__main__":
+    # Worker mode of _isolated(): `python -m ... {ours|anomalib} CATEGORY MODEL_DIR`, JSON out.
+    import sys
+
+    _kind, _category, _model_dir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    if _kind == "anomalib":
+        import torch
+
+        torch.set_num_threads(2)
+        _result = _anomalib(_category, 224)
+    else:
+        _result = _ours(_category, _model_dir)
+    print(json.dumps(_result, default=float))
