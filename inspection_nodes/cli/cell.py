@@ -27,6 +27,8 @@ PIPELINE_TOPICS = [
     "anomaly/result",
     "verdict",
 ]
+# The observer subscribes here once its own subscriptions are matched with the graph.
+READY_TOPIC = "cell/observer_ready"
 # A stage's output publisher exists once its model is loaded and its input is subscribed.
 PIPELINE_PUBLISHERS = ["roi/image", "embedding/patches", "anomaly/result", "verdict"]
 
@@ -91,8 +93,10 @@ class Observer:
         self.lock = threading.Lock()
         self.heatmap_dir = heatmap_dir
         self.heatmaps_written = 0
-        self.node.create_subscription(CaptureEvent, "camera/unit", self._on_unit, RESULT_QOS)
-        self.node.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
+        self._must_match = [
+            self.node.create_subscription(CaptureEvent, "camera/unit", self._on_unit, RESULT_QOS),
+            self.node.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS),
+        ]
         if heatmap_dir is not None:
             heatmap_dir.mkdir(parents=True, exist_ok=True)
             self.node.create_subscription(
@@ -102,7 +106,13 @@ class Observer:
         if record is not None:
             from inspection_nodes.nodes.bag_recording import start_recording
 
-            self.recorder = start_recording(self.node, record)
+            self.recorder, recording = start_recording(self.node, record)
+            self._must_match += [
+                sub
+                for sub in recording
+                if sub.topic_name.lstrip("/")
+                in ("camera/image_raw", "camera/unit", "roi/image", "anomaly/result", "verdict")
+            ]
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self._running = threading.Event()
@@ -111,8 +121,16 @@ class Observer:
         self._thread.start()
 
     def _spin(self) -> None:
+        ready = False
         while self._running.is_set():
             self.executor.spin_once(timeout_sec=0.05)
+            if not ready and all(sub.get_publisher_count() > 0 for sub in self._must_match):
+                # Only now may the camera start: it waits for a subscriber on this topic, so no
+                # unit is published before this observer (and its recording) hears the graph.
+                from std_msgs.msg import Empty
+
+                self.node.create_subscription(Empty, READY_TOPIC, lambda _msg: None, 1)
+                ready = True
 
     def _record(self, stamp_ns: int) -> UnitRecord:
         rec = self.records.get(stamp_ns)
@@ -208,7 +226,7 @@ def execute(
             **camera,
             "rate_hz": args.rate,
             "max_in_flight": args.max_in_flight,
-            "wait_for_subscribers": PIPELINE_TOPICS,
+            "wait_for_subscribers": [*PIPELINE_TOPICS, READY_TOPIC],
             "wait_for_publishers": PIPELINE_PUBLISHERS,
         },
         "embedding": {"model_dir": str(args.model)},

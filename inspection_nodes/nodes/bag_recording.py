@@ -30,15 +30,17 @@ RECORDED = (
 )
 
 
-def start_recording(node: Node, path: Path) -> BagRecorder:
-    """Subscribe raw to every recorded topic; messages are stamped with receive time."""
+def start_recording(node: Node, path: Path) -> tuple[BagRecorder, list]:
+    """Subscribe raw to every recorded topic; messages are stamped with receive time.
+    Returns the recorder and the subscriptions (callers can wait until they are matched)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     recorder = BagRecorder(path)
+    subscriptions = []
     for topic, cls, msgtype, qos in RECORDED:
         recorder.add_topic(topic, msgtype)
 
         def write(raw: bytes, topic: str = topic) -> None:
             recorder.write(topic, node.get_clock().now().nanoseconds, raw)
 
-        node.create_subscription(cls, topic, write, qos, raw=True)
-    return recorder
+        subscriptions.append(node.create_subscription(cls, topic, write, qos, raw=True))
+    return recorder, subscriptions
