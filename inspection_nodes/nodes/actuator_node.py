@@ -23,7 +23,7 @@ from inspection_nodes.core.actuation.plc_handshake import ErrorCode, HandshakeEr
 from inspection_nodes.core.actuation.scheduler import ActuationEvent, Outcome, PulseScheduler
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import ns_to_stamp, stamp_to_ns, wall_ns
-from inspection_nodes.nodes.qos import RESULT_QOS, overridable
+from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS, overridable
 
 TICK_PERIOD_S = 0.01  # fail-safe and watchdog resolution; events are published at this pace
 
@@ -226,7 +226,7 @@ class ActuatorNode(Autostart, LifecycleNode):
             ActuatorEvent, "actuator/event", RESULT_QOS, qos_overriding_options=overridable()
         )
         self._trigger_pub = self.create_lifecycle_publisher(
-            Header, "camera/trigger", RESULT_QOS, qos_overriding_options=overridable()
+            Header, "camera/trigger", COMMAND_QOS, qos_overriding_options=overridable()
         )
         subs = (
             (Verdict, "verdict", self._on_verdict),

@@ -15,7 +15,7 @@ from inspection_msgs.msg import CaptureEvent, UnitRejection, Verdict
 from inspection_nodes.core.camera import SOURCE_TYPES, SourceError, open_source
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, stamp_to_ns, wall_ns
-from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
+from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
@@ -118,7 +118,7 @@ class CameraNode(Autostart, LifecycleNode):
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
         if p["trigger"]:
-            self.create_subscription(Header, "camera/trigger", self._on_trigger, RESULT_QOS)
+            self.create_subscription(Header, "camera/trigger", self._on_trigger, COMMAND_QOS)
         if p["max_in_flight"] > 0:
             self.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
         self._header = Header(frame_id=p["frame_id"])

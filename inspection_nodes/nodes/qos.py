@@ -49,6 +49,15 @@ RESULT_QOS = QoSProfile(
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 
+# Inputs from outside the cell (PLC trigger): volatile, so a plain reliable publisher of any
+# integrator's node matches (a transient-local subscription would refuse a volatile publisher).
+COMMAND_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
+
 # Status that a late joiner needs at once (stability report, model version).
 STATUS_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,

@@ -22,7 +22,7 @@ from inspection_nodes.core.actuation.plc_handshake import RESULT_NG, Reg
 from inspection_nodes.nodes.actuator_node import ActuatorNode
 from inspection_nodes.nodes.convert import ns_to_stamp
 from inspection_nodes.nodes.gate_node import GateNode
-from inspection_nodes.nodes.qos import RESULT_QOS
+from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS
 
 MS = 1_000_000
 DELAY_MS = 150.0
@@ -192,7 +192,7 @@ def test_embedded_server_and_plc_handshake(cell):
         port, embedded_server=True, handshake=True, handshake_poll_ms=10.0
     )
     triggers = Collector()
-    test.create_subscription(Header, "camera/trigger", triggers, RESULT_QOS)
+    test.create_subscription(Header, "camera/trigger", triggers, COMMAND_QOS)
     assert node.server.running and node.server.port == port
     plc = ModbusTcpClient("127.0.0.1", port=port)
     assert plc.connect()
