@@ -13,9 +13,12 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
+
 from inspection_nodes.core.camera import SourceError, list_images
 from inspection_nodes.core.cell_config import ConfigError
 from inspection_nodes.core.cell_report import UnitRecord, format_table, report
+from inspection_nodes.core.image_encoding import to_rgb8
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "config" / "bottle.yaml"
@@ -81,10 +84,11 @@ class Observer:
         from sensor_msgs.msg import Image
 
         from inspection_msgs.msg import CaptureEvent, Verdict
-        from inspection_nodes.nodes.convert import stamp_to_ns, wall_ns
+        from inspection_nodes.nodes.convert import image_to_array, stamp_to_ns, wall_ns
         from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS
 
         self._stamp_to_ns, self._wall_ns = stamp_to_ns, wall_ns
+        self._image_to_array = image_to_array
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.node = rclpy.create_node("cell_observer", context=self.context)
@@ -165,17 +169,12 @@ class Observer:
                 rec.engine_ms = stages["embedding"] + stages["scoring"]
 
     def _on_heatmap(self, msg) -> None:
-        import cv2
-
-        from inspection_nodes.core.image_encoding import to_rgb8
-        from inspection_nodes.nodes.convert import image_to_array
-
         stamp_ns = self._stamp_to_ns(msg.header.stamp)
         with self.lock:
             rec = self.records.get(stamp_ns)
             name = rec.unit_id if rec and rec.unit_id else str(stamp_ns)
             label = Path(rec.image).parent.name if rec and rec.image else "unit"
-        rgb = to_rgb8(image_to_array(msg), msg.encoding)
+        rgb = to_rgb8(self._image_to_array(msg), msg.encoding)
         cv2.imwrite(str(self.heatmap_dir / f"{name}_{label}.png"), rgb[..., ::-1])
         self.heatmaps_written += 1
 
@@ -195,13 +194,7 @@ class Observer:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        expected = len(list_images(args.images))
-    except SourceError as exc:
-        print(f"error: {exc}")
-        return 2
-    camera = {"source_type": "folder", "source": str(args.images), "loop": False}
-    summary, ok = execute(args, camera, expected)
+    summary, ok = execute_folder(args)
     if summary is None:
         return 2
     print(format_table(summary, str(args.images)))
@@ -210,6 +203,19 @@ def run(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(summary, indent=2))
         print(f"report written to {args.json}")
     return 0 if ok else 1
+
+
+def execute_folder(
+    args: argparse.Namespace, record: Path | None = None
+) -> tuple[dict | None, bool]:
+    """The graph over every image of `args.images` once (what cell and record share)."""
+    try:
+        expected = len(list_images(args.images))
+    except SourceError as exc:
+        print(f"error: {exc}")
+        return None, False
+    camera = {"source_type": "folder", "source": str(args.images), "loop": False}
+    return execute(args, camera, expected, record=record)
 
 
 def execute(

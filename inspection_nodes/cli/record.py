@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from inspection_nodes.cli.cell import add_cell_arguments, execute
-from inspection_nodes.core.camera import SourceError, list_images
+from inspection_nodes.cli.cell import add_cell_arguments, execute_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,13 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def record(args: argparse.Namespace) -> int:
-    try:
-        expected = len(list_images(args.images))
-    except SourceError as exc:
-        print(f"error: {exc}")
-        return 2
-    camera = {"source_type": "folder", "source": str(args.images), "loop": False}
-    summary, ok = execute(args, camera, expected, record=args.out)
+    summary, ok = execute_folder(args, record=args.out)
     if summary is None:
         return 2
     print(f"recorded {summary['units']} units to {args.out}")

@@ -24,7 +24,13 @@ from inspection_nodes.core.commands import CommandDecision, CommandPolicy, resul
 from inspection_nodes.core.mqtt_link import MqttLink, MqttSettings
 from inspection_nodes.core.outbox import DEFAULT_MAX_MESSAGES, Outbox
 from inspection_nodes.core.payloads import encode, envelope, topic
-from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    AUDIT_PATH,
+    Health,
+    ParamSpec,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.msg_json import actuator_body, stability_body, verdict_body
 from inspection_nodes.nodes.qos import RESULT_QOS, STATUS_QOS, overridable
 
@@ -79,12 +85,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "comma-separated issued_by values accepted (empty: any)",
         read_only=True,
     ),
-    ParamSpec(
-        "audit_path",
-        "evidence/audit.log",
-        "hash-chained audit log (shared with the gate)",
-        read_only=True,
-    ),
+    AUDIT_PATH,
 )
 
 

@@ -61,6 +61,14 @@ def declare_parameters(node: Node, specs: Sequence[ParamSpec]) -> dict[str, Any]
     return values
 
 
+AUDIT_PATH = ParamSpec(
+    "audit_path",
+    "evidence/audit.log",
+    "hash-chained audit log, one chain shared by gate, recorder and bridge",
+    read_only=True,
+)
+
+
 class Health:
     """Counters and a status line published on `diagnostics` once a second."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import array
-import math
 import time
 
 import numpy as np
@@ -62,7 +61,3 @@ def timing(stage: str, latency_ms: float) -> StageTiming:
 
 def timings_dict(timings) -> dict[str, float]:
     return {t.stage: t.latency_ms for t in timings}
-
-
-def nan_if_none(value: float | None) -> float:
-    return math.nan if value is None else float(value)

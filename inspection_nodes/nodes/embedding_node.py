@@ -44,7 +44,8 @@ class EmbeddingNode(Autostart, LifecycleNode):
             self.engine = AnomalyEngine.load(
                 p["model_dir"], backend=p["backend"], device=p["device"]
             )
-            self.engine.embed(np.zeros((*self.engine_input_hw(), 3), np.uint8))  # warm-up
+            size = self.engine.input_size
+            self.engine.embed(np.zeros((size, size, 3), np.uint8))  # warm-up
         except (EngineError, OSError, ValueError) as exc:
             self.get_logger().error(f"cannot load model: {exc}")
             self.health.set_status(b"\x02", f"no model: {exc}")
@@ -66,9 +67,6 @@ class EmbeddingNode(Autostart, LifecycleNode):
         )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
         return TransitionCallbackReturn.SUCCESS
-
-    def engine_input_hw(self) -> tuple[int, int]:
-        return (self.engine.input_size, self.engine.input_size)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._active = True

@@ -24,7 +24,13 @@ from inspection_nodes.core.gate_rules import (
     ScoreResult,
     parse_recipes,
 )
-from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    AUDIT_PATH,
+    Health,
+    ParamSpec,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.convert import ns_to_stamp, stamp_to_ns, timing, wall_ns
 from inspection_nodes.nodes.qos import RESULT_QOS, overridable
 
@@ -129,7 +135,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "fail_views_required)",
         read_only=True,
     ),
-    ParamSpec("audit_path", "evidence/audit.log", "audit log of threshold changes", read_only=True),
+    AUDIT_PATH,
     ParamSpec(
         "heartbeat_ms",
         50.0,

@@ -25,7 +25,13 @@ from inspection_nodes.core.audit import AuditLog
 from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceStore, load_key
 from inspection_nodes.core.evidence.crypto import generate_key_file
 from inspection_nodes.core.evidence.images import FORMATS, encode_image
-from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    AUDIT_PATH,
+    Health,
+    ParamSpec,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.convert import image_to_array, stamp_to_ns
 from inspection_nodes.nodes.msg_json import (
     DISPOSITIONS,
@@ -96,12 +102,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         range=(10, 100000),
         read_only=True,
     ),
-    ParamSpec(
-        "audit_path",
-        "evidence/audit.log",
-        "hash-chained audit log (shared with the gate)",
-        read_only=True,
-    ),
+    AUDIT_PATH,
 )
 
 

@@ -14,19 +14,16 @@ pytestmark = pytest.mark.launch
 CELL_NODES = ["camera", "roi", "embedding", "scoring", "gate"]
 
 
-def _inspection(*args, timeout=240):
-    return run_inspection(*args, timeout=timeout)
-
-
-def test_record_then_replay_gives_identical_verdicts(tmp_path, tiny_model, bottle_subset):
-    config = station_config(tmp_path, tiny_model, bottle_subset / "test", nodes=CELL_NODES)
+def _record(tmp_path, model, subset):
+    """Record the bottle subset through the cell; returns the station config and the bag."""
+    config = station_config(tmp_path, model, subset / "test", nodes=CELL_NODES)
     bag = tmp_path / "run.mcap.d"
-    rec = _inspection(
+    rec = run_inspection(
         "record",
         "--model",
-        str(tiny_model),
+        str(model),
         "--images",
-        str(bottle_subset / "test"),
+        str(subset / "test"),
         "--config",
         str(config),
         "--out",
@@ -34,10 +31,15 @@ def test_record_then_replay_gives_identical_verdicts(tmp_path, tiny_model, bottl
         "--quiet",
     )
     assert rec.returncode == 0, rec.stdout[-2000:] + rec.stderr[-2000:]
+    return config, bag
+
+
+def test_record_then_replay_gives_identical_verdicts(tmp_path, tiny_model, bottle_subset):
+    config, bag = _record(tmp_path, tiny_model, bottle_subset)
     images = read_messages(bag, "camera/image_raw")
     verdicts = read_messages(bag, "verdict")
     assert len(images) == 4 and len(verdicts) == 4
-    rep = _inspection(
+    rep = run_inspection(
         "replay", str(bag), "--model", str(tiny_model), "--config", str(config), "--quiet"
     )
     assert rep.returncode == 0, rep.stdout[-2000:] + rep.stderr[-2000:]
@@ -46,25 +48,13 @@ def test_record_then_replay_gives_identical_verdicts(tmp_path, tiny_model, bottl
 
 def test_replay_detects_a_different_model(tmp_path, tiny_model, bottle_subset):
     """The comparison can fail: a bag replayed against another model's thresholds differs."""
-    config = station_config(tmp_path, tiny_model, bottle_subset / "test", nodes=CELL_NODES)
-    bag = tmp_path / "run.mcap.d"
-    rec = _inspection(
-        "record",
-        "--model",
-        str(tiny_model),
-        "--images",
-        str(bottle_subset / "test"),
-        "--config",
-        str(config),
-        "--out",
-        str(bag),
-        "--quiet",
-    )
-    assert rec.returncode == 0, rec.stdout[-2000:]
+    config, bag = _record(tmp_path, tiny_model, bottle_subset)
     other = tmp_path / "other_model"
     shutil.copytree(tiny_model, other)
     thresholds = json.loads((other / "thresholds.json").read_text())
     thresholds["image"] *= 0.5
     (other / "thresholds.json").write_text(json.dumps(thresholds))
-    rep = _inspection("replay", str(bag), "--model", str(other), "--config", str(config), "--quiet")
+    rep = run_inspection(
+        "replay", str(bag), "--model", str(other), "--config", str(config), "--quiet"
+    )
     assert rep.returncode == 1 and "DIFF" in rep.stdout, rep.stdout[-2000:]
