@@ -17,6 +17,7 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from inspection_nodes.core.cell_config import load_cell_config
+from inspection_nodes.core.launcher import NODE_ENV
 from launch import LaunchDescription
 
 
@@ -33,6 +34,7 @@ def _nodes(context, *args, **kwargs):
             parameters=[config_path],
             output="screen",
             emulate_tty=True,
+            additional_env={key: os.environ.get(key, value) for key, value in NODE_ENV.items()},
         )
         for spec in config.nodes
     ]

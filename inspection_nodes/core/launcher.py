@@ -18,6 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# glibc: keep freed multi-megabyte buffers in the heap for reuse instead of unmapping them, so
+# each frame's copies (serialise, shared memory, Python array) do not page-fault fresh memory in.
+# Measured on this VM: a 2.4 MB Image publish -> callback 8.4 ms -> 3.9 ms p50. The environment
+# wins over these defaults; launch/cell.launch.py sets the same.
+NODE_ENV: dict[str, str] = {
+    "MALLOC_MMAP_THRESHOLD_": "67108864",
+    "MALLOC_TRIM_THRESHOLD_": "268435456",
+}
+
 
 def executable_path(name: str) -> str:
     """A console script installed next to this interpreter (the environment's bin/)."""
@@ -72,7 +81,7 @@ class ProcessGraph:
     ) -> None:
         self.nodes = [NodeProcess(name, cmd) for name, cmd in commands]
         self._echo = echo
-        self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        self._env = {**NODE_ENV, **os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self._cwd = cwd
 
     def start(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import threading
 import time
@@ -16,6 +18,8 @@ from inspection_nodes.core.camera import SOURCE_TYPES, SourceError, open_source
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, stamp_to_ns, wall_ns
 from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+READER_NICE = 10  # decode-ahead thread priority (see CameraNode._read_frames)
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
@@ -162,7 +166,15 @@ class CameraNode(Autostart, LifecycleNode):
 
     # reader thread --------------------------------------------------------------------------
     def _read_frames(self) -> None:
-        """Decode ahead; None marks the end of the source."""
+        """Decode ahead; None marks the end of the source.
+
+        The thread runs at a lower CPU priority (nice +10, Linux applies it per thread): file
+        sources decode PNG/JPEG here, which a real camera does not, and that decoding must not
+        take cores from the units already in the pipeline (measured on 2 cores: it added about
+        6 ms to camera->verdict p50).
+        """
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
         limit = self.params["max_frames"]
         count = 0
         try:

@@ -11,7 +11,13 @@ from sensor_msgs.msg import Image
 from inspection_msgs.msg import PatchEmbedding, UnitRejection
 from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
-from inspection_nodes.nodes.convert import image_to_array, ms_since, stamp_to_ns, timing
+from inspection_nodes.nodes.convert import (
+    float32_array,
+    image_to_array,
+    ms_since,
+    stamp_to_ns,
+    timing,
+)
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 from inspection_nodes.nodes.unit_ids import follow_unit_ids
 
@@ -118,7 +124,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
             channels=c,
             timings=[timing("camera_to_embedding", arrived_ms), timing("embedding", elapsed_ms)],
         )
-        out.data = features.reshape(-1)
+        out.data = float32_array(features)
         self._pub.publish(out)
         self.health.counters.inc("embeddings")
 

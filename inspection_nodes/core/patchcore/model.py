@@ -9,7 +9,11 @@ Differences from anomalib, each measured on the three shared data sets (docs/ano
   search, blurred over about one patch before the max (see AnomalyMapGenerator.image_score):
   deeper features decide better *whether* a part is bad, shallower ones *where*.
 
-Search: faiss IndexFlatL2 (exact), built once; the bank is small enough (a few thousand rows).
+Search: faiss inverted lists (IndexIVFFlat, about sqrt(M) k-means cells, 1/16 of them probed)
+built once at load, or an exact IndexFlatL2 for banks under IVF_MIN_ROWS rows. With a 4.7k-row
+bank this cuts the kNN from 6.3 ms to 1.8 ms per image; the found distances differ from the exact
+ones by 1e-4 relative on average (measured on bottle, docs/anomaly_engine.md), because a patch's
+true neighbour sits in one of the probed cells nearly always and a miss is a near-equal row.
 """
 
 from __future__ import annotations
@@ -26,6 +30,28 @@ faiss.cvar.distance_compute_blas_threshold = 20
 # against each other (measured: kNN 6 ms alone, 17-35 ms interleaved with numpy at 2 threads),
 # and in the node graph the other core runs the embedding process.
 faiss.omp_set_num_threads(1)
+
+IVF_MIN_ROWS = 2048  # below this an exact flat scan is already cheap
+IVF_PROBE_FRACTION = 16  # probe 1/16 of the cells
+
+
+def build_search_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact flat index for small banks, inverted lists (trained on the bank itself) above.
+
+    k-means needs about 39 points per cell, so the cell count is min(sqrt(M), M // 39); faiss's
+    fixed clustering seed keeps the index, and so every score, reproducible across loads.
+    """
+    rows, dim = vectors.shape
+    if rows < IVF_MIN_ROWS:
+        index = faiss.IndexFlatL2(dim)
+        index.add(vectors)
+        return index
+    cells = min(int(np.sqrt(rows)), rows // 39)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim), dim, cells)
+    index.train(vectors)
+    index.add(vectors)
+    index.nprobe = max(1, cells // IVF_PROBE_FRACTION)
+    return index
 
 
 @dataclass
@@ -71,8 +97,9 @@ class PatchCoreModel:
         # ((x * w) - mean) @ P == x @ (w[:, None] * P) - mean @ P: one GEMM at query time.
         self._proj = np.ascontiguousarray(bank.channel_weight[:, None] * bank.proj, np.float32)
         self._offset = (bank.proj_mean @ bank.proj).astype(np.float32)
-        self.index = faiss.IndexFlatL2(self._proj.shape[1])
-        self.index.add(np.ascontiguousarray(project(bank.bank, bank), dtype=np.float32))
+        self.index = build_search_index(
+            np.ascontiguousarray(project(bank.bank, bank), dtype=np.float32)
+        )
         self._query = np.empty((num_patches, self._proj.shape[1]), dtype=np.float32)
 
     @property

@@ -10,6 +10,7 @@ from inspection_nodes.core.patchcore import (
     add_normals,
     fit_patchcore,
 )
+from inspection_nodes.core.patchcore.model import IVF_MIN_ROWS, build_search_index
 
 CFG = PatchCoreConfig(coreset_ratio=0.5, shallow_channels=2, search_dim=4)
 
@@ -42,6 +43,25 @@ def test_knn_matches_brute_force_in_search_space() -> None:
     np.testing.assert_allclose(pixel, d.min(1), rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(rows, d.argmin(1))
     np.testing.assert_allclose(image, np.linalg.norm(q - bank.bank[rows], axis=1), rtol=1e-5)
+
+
+def test_large_banks_use_inverted_lists_that_find_the_exact_neighbour_nearly_always() -> None:
+    """Patch features are clustered (parts repeat); the IVF search must return the exact
+    nearest row for almost every query and never a much farther one."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(scale=4.0, size=(40, 16))
+    rows = centres[rng.integers(0, 40, 5000)] + rng.normal(size=(5000, 16))
+    bank = np.ascontiguousarray(rows, dtype=np.float32)
+    queries = np.ascontiguousarray(
+        centres[rng.integers(0, 40, 784)] + rng.normal(size=(784, 16)), dtype=np.float32
+    )
+    index = build_search_index(bank)
+    assert type(index).__name__ == "IndexIVFFlat" and index.nprobe >= 1
+    assert type(build_search_index(bank[: IVF_MIN_ROWS - 1])).__name__ == "IndexFlatL2"
+    found, _ = index.search(queries, 1)
+    exact = ((queries[:, None, :] - bank[None, :, :]) ** 2).sum(-1).min(1)
+    assert np.mean(np.isclose(found[:, 0], exact, rtol=1e-4)) > 0.97
+    assert np.all(np.sqrt(found[:, 0]) <= np.sqrt(exact) * 1.25 + 1e-6)
 
 
 def test_nearest_images_names_source_of_matching_patch() -> None:
