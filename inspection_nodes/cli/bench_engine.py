@@ -109,7 +109,7 @@ def _ours(category: Path, model_dir: Path) -> dict:
     enroll_images(images, [p.name for p in paths], model_dir)
     enroll_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    engine = AnomalyEngine.load(model_dir)
+    engine = AnomalyEngine.load(model_dir, spin=True)  # as `inspection evaluate`
     load_s = time.perf_counter() - t0
     result = evaluate_engine(engine, category)
     result.update(

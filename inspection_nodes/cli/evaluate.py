@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.mvtec import DatasetError
 
     try:
-        engine = AnomalyEngine.load(args.model, backend=args.backend, device=args.device)
+        # This process owns the CPU and runs backbone and scorer back to back: let ONNX
+        # Runtime's threads spin (the embedding node does not; see OnnxRuntimeBackend).
+        engine = AnomalyEngine.load(args.model, backend=args.backend, device=args.device, spin=True)
         result = evaluate_engine(engine, args.data)
     except (EngineError, DatasetError) as exc:
         print(f"inspection evaluate: error: {exc}", file=sys.stderr)

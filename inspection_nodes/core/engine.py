@@ -99,11 +99,16 @@ class AnomalyEngine:
 
     @classmethod
     def load(
-        cls, model_dir: str | Path, backend: str = "onnxruntime", device: str = "cpu"
+        cls,
+        model_dir: str | Path,
+        backend: str = "onnxruntime",
+        device: str = "cpu",
+        spin: bool = False,
     ) -> AnomalyEngine:
         """Load a model directory and create the backbone backend.
 
-        backend "none" loads only the scorer (for a scoring-only process).
+        backend "none" loads only the scorer (for a scoring-only process); `spin` is for a
+        process that embeds and scores back to back and owns the CPU (see OnnxRuntimeBackend).
 
         Raises:
             EngineError: missing/incompatible model or a backend that cannot run here.
@@ -113,7 +118,11 @@ class AnomalyEngine:
             runner = None
             if backend != "none":
                 runner = create_backend(
-                    backend, artifact.onnx_path, artifact.manifest["backbone"]["name"], device
+                    backend,
+                    artifact.onnx_path,
+                    artifact.manifest["backbone"]["name"],
+                    device,
+                    spin=spin,
                 )
             return cls(artifact, runner)
         except (ArtifactError, BackendError, ValueError) as exc:

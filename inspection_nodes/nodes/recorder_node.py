@@ -106,11 +106,23 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _RawImage:
+    """An image message kept as received until its unit is written.
+
+    Encoding (PNG/JPEG) waits for the verdict: done on arrival it competed for the CPU with
+    the embedding and scoring of the same unit and lengthened camera->verdict.
+    """
+
+    kind: str
+    msg: Image
+
+
 @dataclass
 class _Pending:
     unit_id: str
     since: float = field(default_factory=time.monotonic)
-    items: list[EvidenceItem] = field(default_factory=list)
+    items: list[EvidenceItem | _RawImage] = field(default_factory=list)
 
 
 def _json_item(kind: str, body: dict[str, Any]) -> EvidenceItem:
@@ -198,10 +210,16 @@ class RecorderNode(Node):
         self._slot(stamp_to_ns(msg.header.stamp), msg.unit_id)
 
     def _on_image(self, kind: str, msg: Image) -> None:
+        self._add(msg, _RawImage(kind, msg), unit_id="")
+
+    def _encoded(self, item: EvidenceItem | _RawImage) -> EvidenceItem:
+        if isinstance(item, EvidenceItem):
+            return item
+        msg = item.msg
         media, data = encode_image(
             image_to_array(msg), msg.encoding, self.p["image_format"], self.p["jpeg_quality"]
         )
-        self._add(msg, EvidenceItem(kind, media, data), unit_id="")
+        return EvidenceItem(item.kind, media, data)
 
     def _slot(self, stamp: int, unit_id: str) -> _Pending | None:
         """The pending entry of a unit (made on first sight); None once the unit is written."""
@@ -218,12 +236,12 @@ class RecorderNode(Node):
             slot.unit_id = unit_id
         return slot
 
-    def _add(self, msg, item: EvidenceItem, unit_id: str | None = None) -> None:
+    def _add(self, msg, item: EvidenceItem | _RawImage, unit_id: str | None = None) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
         uid = msg.unit_id if unit_id is None else unit_id
         slot = self._slot(stamp, uid)
-        if slot is None:
-            self.store.record(stamp, self.written[stamp], [item])  # late item of a written unit
+        if slot is None:  # late item of a written unit
+            self.store.record(stamp, self.written[stamp], [self._encoded(item)])
             self.health.counters.inc("late_items")
         else:
             slot.items.append(item)
@@ -242,7 +260,13 @@ class RecorderNode(Node):
 
     def _write(self, stamp: int, slot: _Pending) -> None:
         unit_id = slot.unit_id or f"stamp-{stamp}"
-        self.store.record(stamp, unit_id, slot.items)
+        items = []
+        for item in slot.items:
+            try:
+                items.append(self._encoded(item))
+            except Exception as exc:  # one unencodable image must not cost the unit's record
+                self.health.reject("evidence_failed", f"unit {unit_id} {item.kind}: {exc}")
+        self.store.record(stamp, unit_id, items)
         self.written[stamp] = unit_id
         if len(self.written) > _WRITTEN_MEMORY:
             self.written.popitem(last=False)
