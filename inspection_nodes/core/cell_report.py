@@ -49,8 +49,18 @@ def confusion(records: Sequence[UnitRecord]) -> dict[str, int]:
     return out
 
 
+def graph_overhead_ms(camera_to_verdict: dict, engine: dict) -> float | None:
+    """camera->verdict p50 minus engine p50: what the node graph adds around the engine
+    (transport, ROI, gate), the figure the latency target is about."""
+    if camera_to_verdict["p50"] is None or engine["p50"] is None:
+        return None
+    return round(camera_to_verdict["p50"] - engine["p50"], 3)
+
+
 def report(records: Sequence[UnitRecord], expected_units: int) -> dict:
     ordered = sorted(records, key=lambda r: r.stamp_ns)
+    camera_to_verdict = percentiles(r.camera_to_verdict_ms for r in ordered)
+    engine = percentiles(r.engine_ms for r in ordered)
     return {
         "units": len(ordered),
         "expected_units": expected_units,
@@ -66,8 +76,9 @@ def report(records: Sequence[UnitRecord], expected_units: int) -> dict:
         ],
         "confusion": confusion(ordered),
         "latency_ms": {
-            "camera_to_verdict": percentiles(r.camera_to_verdict_ms for r in ordered),
-            "engine": percentiles(r.engine_ms for r in ordered),
+            "camera_to_verdict": camera_to_verdict,
+            "engine": engine,
+            "graph_overhead_p50": graph_overhead_ms(camera_to_verdict, engine),
             "stages": {
                 stage: percentiles(r.stages.get(stage, float("nan")) for r in ordered)
                 for stage in sorted({s for r in ordered for s in r.stages})
@@ -97,5 +108,6 @@ def format_table(summary: dict, root: str = "") -> str:
         f"  defect                         {c['defect_pass']:>5}  {c['defect_fail']:>5}",
         "camera->verdict ms  p50 {p50}  p99 {p99}".format(**lat["camera_to_verdict"]),
         "engine ms           p50 {p50}  p99 {p99}".format(**lat["engine"]),
+        f"graph overhead ms   p50 {lat['graph_overhead_p50']}  (camera->verdict - engine)",
     ]
     return "\n".join(lines)
