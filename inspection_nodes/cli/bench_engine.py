@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None, help="Markdown (default: JSON .md)")
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--skip-anomalib", action="store_true")
+    parser.add_argument(
+        "--memory-cap-gb",
+        type=float,
+        default=12.0,
+        help="stop an engine's child process above this RSS (the machine is shared)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -121,10 +127,22 @@ def _ours(category: Path, model_dir: Path) -> dict:
     return result
 
 
-def _isolated(kind: str, category: Path, model_dir: Path) -> dict:
+def _rss_gb(pid: int) -> float:
+    """Resident set of a live process (Linux /proc), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
+    return 0.0
+
+
+def _isolated(kind: str, category: Path, model_dir: Path, memory_cap_gb: float) -> dict:
     """Run one engine in a child process: torch's threads cannot slow the other engine, and an
-    engine that dies (anomalib's coreset is OOM-killed on cookies here) costs one row, not the
-    benchmark."""
+    engine that dies or outgrows `memory_cap_gb` (anomalib's coreset reached 23 GB on cookies
+    here, and the kernel's OOM killer may pick another process) costs one row, not the
+    benchmark or the machine."""
     import subprocess
     import sys
 
@@ -136,11 +154,23 @@ def _isolated(kind: str, category: Path, model_dir: Path) -> dict:
         str(category),
         str(model_dir),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _rss_gb(proc.pid))
+            if peak > memory_cap_gb:
+                proc.kill()
+                proc.wait()
+                return {"error": f"{kind} stopped at {peak:.1f} GB RSS (cap {memory_cap_gb} GB)"}
+            time.sleep(0.2)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
         return {"error": f"{kind} exited with code {proc.returncode}: {tail[0][:200]}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def _table(rows: list[tuple[str, str, dict]]) -> str:
@@ -173,10 +203,14 @@ def run(args: argparse.Namespace) -> int:
         for name in args.datasets:
             category = data_dir / name
             short = Path(name).name
-            raw[short] = {"ours": _isolated("ours", category, Path(tmp) / short)}
+            raw[short] = {
+                "ours": _isolated("ours", category, Path(tmp) / short, args.memory_cap_gb)
+            }
             rows.append((short, "this engine (ONNX Runtime)", raw[short]["ours"]))
             if not args.skip_anomalib:
-                raw[short]["anomalib"] = _isolated("anomalib", category, Path(tmp) / short)
+                raw[short]["anomalib"] = _isolated(
+                    "anomalib", category, Path(tmp) / short, args.memory_cap_gb
+                )
                 rows.append((short, "anomalib PatchcoreModel (torch)", raw[short]["anomalib"]))
                 if "error" not in raw[short]["anomalib"] and "error" not in raw[short]["ours"]:
                     raw[short]["speedup_p50"] = (
