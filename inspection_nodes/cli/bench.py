@@ -14,6 +14,7 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("bridge", "bench_bridge"),
     ("actuator", "bench_actuator"),
     ("engine", "bench_engine"),
+    ("drift", "bench_drift"),
 )
 
 

@@ -237,6 +237,7 @@ def execute(
         },
         "embedding": {"model_dir": str(args.model)},
         "scoring": {"model_dir": str(args.model)},
+        "stability": {"model_dir": str(args.model)},  # its baseline is the model's
     }
     isolate_domain()
     observer = Observer(args.heatmaps, record)

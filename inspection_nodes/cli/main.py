@@ -24,6 +24,11 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("audit", "audit", "verify the tamper-evident audit log"),
     ("keygen", "keygen", "create an evidence encryption key file"),
     ("docs", "docs", "print the README parameter tables"),
+    ("recalibrate", "recalibrate", "new model version from good images, thresholds recalibrated"),
+    ("rollback", "rollback", "make the parent of a recalibrated model version active again"),
+    ("train-detector", "train_detector", "train a YOLO defect detector into a model directory"),
+    ("evaluate-detector", "evaluate_detector", "mAP and latency of a detector model"),
+    ("retrain-detector", "retrain_detector", "retrain when enough new labels, deploy if not worse"),
 )
 
 

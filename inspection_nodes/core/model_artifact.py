@@ -10,9 +10,13 @@
       search.npz           PatchCore: channel weight, PCA mean and basis of the search space
       image_names.json     PatchCore: enrollment image names (index = bank_sources[:, 0])
       padim.npz            PaDiM: channels, count, mean, covariance
+      baseline.npz         optional: normal statistics for the stability index
+                           (core/stability_baseline.py; older models have none)
 
 A registry JSON (by default `registry.json` beside the model directories, e.g.
-`models/registry.json`) lists every model with its version and key metrics.
+`models/registry.json`) lists every model with its version and key metrics; recalibrated
+versions name their parent, and `active` records the version in use per lineage (the chain of
+versions grown from one enrollment), so a recalibration can be rolled back.
 """
 
 from __future__ import annotations
@@ -182,28 +186,73 @@ def load_artifact(model_dir: Path) -> Artifact:
     return artifact
 
 
-def update_registry(registry: Path, model_dir: Path, manifest: dict) -> None:
-    """Add or replace the entry of `model_dir` in a registry JSON (created if missing)."""
+def read_registry(registry: Path) -> dict:
+    """Registry content ({"models": [...], "active": {...}}); empty if missing or unreadable."""
     registry = Path(registry)
-    data = {"models": []}
+    data: dict = {}
     if registry.is_file():
         try:
             data = json.loads(registry.read_text())
         except json.JSONDecodeError:
-            data = {"models": []}
+            data = {}
+    data.setdefault("models", [])
+    data.setdefault("active", {})
+    return data
+
+
+def _registry_path(registry: Path, model_dir: Path) -> str:
     try:
-        rel = os.path.relpath(Path(model_dir).resolve(), registry.resolve().parent)
+        return os.path.relpath(Path(model_dir).resolve(), Path(registry).resolve().parent)
     except ValueError:
-        rel = str(model_dir)
+        return str(model_dir)
+
+
+def lineage(manifest: dict) -> str:
+    """Version of the enrollment a model descends from (its own version for an enrollment)."""
+    return str(manifest.get("lineage") or manifest.get("model_version"))
+
+
+def embedding_versions(manifest: dict) -> frozenset[str]:
+    """Versions whose patch embeddings this model can score: itself and, for a recalibrated
+    version, its ancestors (they share the backbone file byte for byte)."""
+    return frozenset([str(manifest["model_version"]), *manifest.get("embedding_versions", [])])
+
+
+def update_registry(registry: Path, model_dir: Path, manifest: dict) -> None:
+    """Add or replace the entry of `model_dir` in a registry JSON (created if missing)."""
+    registry = Path(registry)
+    data = read_registry(registry)
+    rel = _registry_path(registry, model_dir)
     entry = {
         "path": rel,
         "model_version": manifest.get("model_version"),
+        "parent_version": manifest.get("parent_version"),
+        "lineage": lineage(manifest),
         "method": manifest.get("method"),
         "backbone": manifest.get("backbone", {}).get("name"),
         "dataset_hash": manifest.get("dataset", {}).get("hash"),
         "created": manifest.get("created"),
         "metrics": manifest.get("metrics", {}),
     }
-    data["models"] = [m for m in data.get("models", []) if m.get("path") != rel] + [entry]
+    data["models"] = [m for m in data["models"] if m.get("path") != rel] + [entry]
     registry.parent.mkdir(parents=True, exist_ok=True)
     _write_json(registry, data)
+
+
+def set_active(registry: Path, model_dir: Path, manifest: dict) -> None:
+    """Record `model_dir` (already registered) as the version in use of its lineage."""
+    registry = Path(registry)
+    data = read_registry(registry)
+    rel = _registry_path(registry, model_dir)
+    if not any(m.get("path") == rel for m in data["models"]):
+        raise ArtifactError(f"{model_dir} is not in {registry}; register it first")
+    data["active"][lineage(manifest)] = rel
+    _write_json(registry, data)
+
+
+def find_version(registry: Path, model_version: str) -> Path | None:
+    """Model directory of a registered version, or None."""
+    for entry in read_registry(registry)["models"]:
+        if entry.get("model_version") == model_version:
+            return Path(registry).parent / entry["path"]
+    return None

@@ -6,18 +6,23 @@ import time
 from collections import OrderedDict
 
 import numpy as np
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import AnomalyResult, PatchEmbedding, UnitRejection
 from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.model_artifact import embedding_versions
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
-        "model_dir", "", "model artifact directory (from `inspection enroll`)", read_only=True
+        "model_dir",
+        "",
+        "model artifact directory (from `inspection enroll`); set at run time to switch to a "
+        "recalibrated version or back (loaded first: on error the running model stays)",
     ),
     ParamSpec(
         "publish_heatmap",
@@ -39,6 +44,8 @@ class ScoringNode(Node):
 
         # A missing or incompatible model is fatal at start-up: the error names the cause.
         self.engine = AnomalyEngine.load(self.params["model_dir"], backend="none")
+        self._accepts = embedding_versions(self.engine.artifact.manifest)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
         qos = overridable()
         self._result_pub = self.create_publisher(
             AnomalyResult, "anomaly/result", RESULT_QOS, qos_overriding_options=qos
@@ -63,6 +70,25 @@ class ScoringNode(Node):
             )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} ({self.engine.method})")
 
+    def _on_set_parameters(self, params: list) -> SetParametersResult:
+        """Reload hook (recalibration, rollback): a new `model_dir` is loaded and checked before
+        it replaces the running model between two units; a model that fails to load is refused
+        with the reason. Recalibrated versions keep the backbone, so they also accept the
+        running embedding node's features (`embedding_versions` of their manifest)."""
+        from inspection_nodes.core.engine import AnomalyEngine, EngineError
+
+        for param in params:
+            if param.name != "model_dir":
+                continue
+            try:
+                engine = AnomalyEngine.load(param.value, backend="none")
+            except EngineError as exc:
+                return SetParametersResult(successful=False, reason=str(exc))
+            self.engine, self._accepts = engine, embedding_versions(engine.artifact.manifest)
+            self.get_logger().info(f"model_dir {param.value}: now scoring {engine.model_version}")
+            self.health.set_status(b"\x00", f"model {engine.model_version} ({engine.method})")
+        return SetParametersResult(successful=True)
+
     def _on_roi(self, msg: Image) -> None:
         self._rois[stamp_to_ns(msg.header.stamp)] = msg
         while len(self._rois) > ROI_CACHE:
@@ -77,7 +103,7 @@ class ScoringNode(Node):
     def _on_patches(self, msg: PatchEmbedding) -> None:
         start = time.perf_counter()
         engine = self.engine
-        if msg.model_version != engine.model_version:
+        if msg.model_version not in self._accepts:
             self._reject(
                 msg,
                 f"scoring: embedding from model {msg.model_version!r}, "
