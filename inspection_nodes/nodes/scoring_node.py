@@ -44,6 +44,9 @@ class ScoringNode(Node):
 
         # A missing or incompatible model is fatal at start-up: the error names the cause.
         self.engine = AnomalyEngine.load(self.params["model_dir"], backend="none")
+        # Warm-up: the first search and map allocate; keep that off the first unit's latency.
+        size = self.engine.input_size
+        self.engine.score(np.zeros(self.engine.feature_shape, np.float32), (size, size))
         self._accepts = embedding_versions(self.engine.artifact.manifest)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         qos = overridable()
