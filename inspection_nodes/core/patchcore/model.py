@@ -9,11 +9,12 @@ Differences from anomalib, each measured on the three shared data sets (docs/ano
   search, blurred over about one patch before the max (see AnomalyMapGenerator.image_score):
   deeper features decide better *whether* a part is bad, shallower ones *where*.
 
-Search: faiss inverted lists (IndexIVFFlat, about sqrt(M) k-means cells, 1/16 of them probed)
+Search: faiss inverted lists (IndexIVFFlat, about sqrt(M) k-means cells, 1/32 of them probed)
 built once at load, or an exact IndexFlatL2 for banks under IVF_MIN_ROWS rows. With a 4.7k-row
-bank this cuts the kNN from 6.3 ms to 1.8 ms per image; the found distances differ from the exact
-ones by 1e-4 relative on average (measured on bottle, docs/anomaly_engine.md), because a patch's
-true neighbour sits in one of the probed cells nearly always and a miss is a near-equal row.
+bank this cuts the kNN from 6.3 ms to about 1.2 ms per image; found distances are 0.2 % above
+the exact ones on average, because a patch's true neighbour nearly always sits in a probed cell
+and a miss is a near-equal row. Pixel AUROC moved by at most 0.0003 on the three shared sets
+(docs/anomaly_engine.md).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ faiss.cvar.distance_compute_blas_threshold = 20
 faiss.omp_set_num_threads(1)
 
 IVF_MIN_ROWS = 2048  # below this an exact flat scan is already cheap
-IVF_PROBE_FRACTION = 16  # probe 1/16 of the cells
+IVF_PROBE_FRACTION = 32  # probe 1/32 of the cells (at least one)
 
 
 def build_search_index(vectors: np.ndarray) -> faiss.Index:

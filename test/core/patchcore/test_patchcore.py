@@ -61,7 +61,7 @@ def test_large_banks_use_inverted_lists_that_find_the_exact_neighbour_nearly_alw
     found, _ = index.search(queries, 1)
     exact = ((queries[:, None, :] - bank[None, :, :]) ** 2).sum(-1).min(1)
     assert np.mean(np.isclose(found[:, 0], exact, rtol=1e-4)) > 0.97
-    assert np.all(np.sqrt(found[:, 0]) <= np.sqrt(exact) * 1.25 + 1e-6)
+    assert np.all(np.sqrt(found[:, 0]) <= np.sqrt(exact) * 1.5 + 1e-6)
 
 
 def test_nearest_images_names_source_of_matching_patch() -> None:
