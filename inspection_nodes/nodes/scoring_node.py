@@ -35,18 +35,24 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 ROI_CACHE = 32  # ROIs kept for overlays; embeddings arrive within a few frames of their ROI
 
 
+def load_scorer(model_dir: str):
+    """A scoring-only engine, warmed up: the first search and map allocate, which must not land
+    on the first unit after start-up or after a model switch. Raises EngineError."""
+    from inspection_nodes.core.engine import AnomalyEngine
+
+    engine = AnomalyEngine.load(model_dir, backend="none")
+    size = engine.input_size
+    engine.score(np.zeros(engine.feature_shape, np.float32), (size, size))
+    return engine
+
+
 class ScoringNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("scoring", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         self.health = Health(self)
-        from inspection_nodes.core.engine import AnomalyEngine
-
         # A missing or incompatible model is fatal at start-up: the error names the cause.
-        self.engine = AnomalyEngine.load(self.params["model_dir"], backend="none")
-        # Warm-up: the first search and map allocate; keep that off the first unit's latency.
-        size = self.engine.input_size
-        self.engine.score(np.zeros(self.engine.feature_shape, np.float32), (size, size))
+        self.engine = load_scorer(self.params["model_dir"])
         self._accepts = embedding_versions(self.engine.artifact.manifest)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         qos = overridable()
@@ -78,13 +84,13 @@ class ScoringNode(Node):
         it replaces the running model between two units; a model that fails to load is refused
         with the reason. Recalibrated versions keep the backbone, so they also accept the
         running embedding node's features (`embedding_versions` of their manifest)."""
-        from inspection_nodes.core.engine import AnomalyEngine, EngineError
+        from inspection_nodes.core.engine import EngineError
 
         for param in params:
             if param.name != "model_dir":
                 continue
             try:
-                engine = AnomalyEngine.load(param.value, backend="none")
+                engine = load_scorer(param.value)
             except EngineError as exc:
                 return SetParametersResult(successful=False, reason=str(exc))
             self.engine, self._accepts = engine, embedding_versions(engine.artifact.manifest)

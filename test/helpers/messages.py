@@ -52,3 +52,14 @@ def filled(cls, seed: int = 1):
             value = _value(inner, s)
         setattr(msg, name, value)
     return msg
+
+
+def image_msg(pixels: np.ndarray, encoding: str, sec: int):
+    """A sensor_msgs/Image stamped `sec` (the unit's join key), `encoding` taken as given, so
+    tests can also send pixels under a wrong or unsupported encoding."""
+    from builtin_interfaces.msg import Time
+    from std_msgs.msg import Header
+
+    from inspection_nodes.nodes.convert import array_to_image
+
+    return array_to_image(pixels, Header(stamp=Time(sec=sec)), encoding)

@@ -1,7 +1,6 @@
 """detector node in-process with a tiny real model: Detections in ROI and frame pixels, overlay,
 rejections, and the model directory's input mode (template needs template_path)."""
 
-import array
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import rclpy
 from helpers.detector_data import deeppcb_root, tiny_detector
+from helpers.messages import image_msg
 from helpers.ros import Collector, spin_until
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import TransitionCallbackReturn
@@ -33,15 +33,6 @@ def tiny(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def roi_pixels(shared_data: Path) -> np.ndarray:
     tested = cv2.imread(str(deeppcb_root(shared_data) / "group00041/00041/00041200_test.jpg"))
     return cv2.resize(tested[20:340, 10:330], (160, 160), interpolation=cv2.INTER_AREA)
-
-
-def _image(pixels: np.ndarray, encoding: str, sec: int) -> Image:
-    msg = Image(
-        height=pixels.shape[0], width=pixels.shape[1], encoding=encoding, step=pixels.strides[0]
-    )
-    msg.header.stamp.sec = sec
-    msg.data = array.array("B", pixels.tobytes())
-    return msg
 
 
 def _make(ros_context, model: Path, **params):
@@ -75,7 +66,7 @@ def graph(ros_context, tiny):
 
 def test_detections_in_roi_and_frame_pixels_with_overlay(graph, tiny, roi_pixels):
     node, executor, units, pub, found, rejections, overlays = graph
-    pub.publish(_image(roi_pixels, "bgr8", sec=1))
+    pub.publish(image_msg(roi_pixels, "bgr8", sec=1))
     assert spin_until(executor, lambda: rejections.messages)
     assert "node not active" in rejections.messages[0].reason  # configured, not yet active
     assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
@@ -83,7 +74,7 @@ def test_detections_in_roi_and_frame_pixels_with_overlay(graph, tiny, roi_pixels
     event.header.stamp.sec = 2
     units.publish(event)
     spin_until(executor, lambda: False, timeout_s=0.3)  # let the capture event arrive first
-    pub.publish(_image(roi_pixels, "bgr8", sec=2))
+    pub.publish(image_msg(roi_pixels, "bgr8", sec=2))
     assert spin_until(executor, lambda: found.messages and overlays.messages)
     msg = found.messages[0]
     assert msg.header.stamp.sec == 2 and msg.unit_id == "pcb-000002"
@@ -100,7 +91,7 @@ def test_detections_in_roi_and_frame_pixels_with_overlay(graph, tiny, roi_pixels
 def test_bad_roi_is_a_counted_rejection(graph, roi_pixels):
     node, executor, _, pub, found, rejections, _ = graph
     assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
-    pub.publish(_image(roi_pixels, "yuv422", sec=3))
+    pub.publish(image_msg(roi_pixels, "yuv422", sec=3))
     assert spin_until(executor, lambda: rejections.messages)
     assert rejections.messages[0].stage == "detector"
     assert "unsupported encoding" in rejections.messages[0].reason

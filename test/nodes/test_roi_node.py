@@ -1,10 +1,9 @@
 """roi node in-process: good frames become ROIs, unusable ones become counted rejections."""
 
-import array
-
 import numpy as np
 import pytest
 import rclpy
+from helpers.messages import image_msg
 from helpers.ros import Collector, spin_until
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
@@ -13,15 +12,6 @@ from sensor_msgs.msg import Image
 from inspection_msgs.msg import UnitRejection
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS
 from inspection_nodes.nodes.roi_node import RoiNode
-
-
-def _image(pixels: np.ndarray, encoding: str, sec: int) -> Image:
-    msg = Image(
-        height=pixels.shape[0], width=pixels.shape[1], encoding=encoding, step=pixels.strides[0]
-    )
-    msg.header.stamp.sec = sec
-    msg.data = array.array("B", pixels.tobytes())
-    return msg
 
 
 @pytest.fixture
@@ -51,9 +41,9 @@ def test_frames_become_rois_and_bad_frames_rejections(graph):
     node, executor, pub, rois, rejections = graph
     rng = np.random.default_rng(1)
     good = rng.integers(0, 255, (100, 120, 3), dtype=np.uint8)
-    pub.publish(_image(good[..., ::-1].copy(), "bgr8", sec=1))
-    pub.publish(_image(good, "yuv422", sec=2))
-    pub.publish(_image(good[:50, :50].copy(), "rgb8", sec=3))  # crop falls outside
+    pub.publish(image_msg(good[..., ::-1].copy(), "bgr8", sec=1))
+    pub.publish(image_msg(good, "yuv422", sec=2))
+    pub.publish(image_msg(good[:50, :50].copy(), "rgb8", sec=3))  # crop falls outside
     assert spin_until(executor, lambda: len(rois.messages) + len(rejections.messages) >= 3)
     assert len(rois.messages) == 1
     roi = rois.messages[0]
