@@ -40,7 +40,7 @@ bench-drift: setup
 
 # DeepPCB detector (docs/detector.md): one command trains it, one evaluates it.
 DETECTOR_MODE ?= template
-DETECTOR_EPOCHS ?= 20
+DETECTOR_EPOCHS ?= 100
 DETECTOR_DIR = models/detector/deeppcb_$(DETECTOR_MODE)
 
 train-detector: setup

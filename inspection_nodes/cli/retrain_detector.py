@@ -100,9 +100,18 @@ def run(args: argparse.Namespace) -> int:
         train_args = argparse.Namespace(
             **{
                 k: getattr(args, k)
-                for k in ("epochs", "imgsz", "batch", "seed", "threads", "int8_images")
+                for k in (
+                    "epochs",
+                    "imgsz",
+                    "batch",
+                    "seed",
+                    "threads",
+                    "int8_images",
+                    "device",
+                    "precision",
+                    "nominal_batch",
+                )
             },
-            device=args.device,
             data=args.data,
             out=out,
             input_mode=None,

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from inspection_nodes.core.deeppcb import INPUT_MODES
+from inspection_nodes.core.detector_training import PRECISIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,6 +63,18 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch / ONNX Runtime CPU threads")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="training precision (auto: bf16 on a CPU with native bf16, fp16 AMP on CUDA)",
+    )
+    parser.add_argument(
+        "--nominal-batch",
+        type=int,
+        default=16,
+        help="images per optimizer step (gradients of batch-sized steps are accumulated)",
+    )
+    parser.add_argument(
         "--int8-images",
         type=int,
         default=32,
@@ -90,12 +103,18 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
         fraction=args.fraction,
         close_mosaic=args.close_mosaic,
         validate_every_epoch=not args.no_val,
+        precision=args.precision,
+        nominal_batch=args.nominal_batch,
     ).validate()
     training.prepare_offline(work_dir / "ultralytics")
     prepared = training.prepare_data(args.data, work_dir, args.input_mode)
     if args.from_checkpoint is None:
         result = training.train(prepared, work_dir / "run", config)
-        settings = {**asdict(config), "weights": "last epoch"}
+        settings = {
+            **asdict(config),
+            "precision": training.resolve_precision(config),
+            "weights": "last epoch",
+        }
     else:
         result, train_args = training.from_checkpoint(args.from_checkpoint, config.imgsz)
         keys = ("epochs", "imgsz", "batch", "seed", "close_mosaic", "fraction", "optimizer")

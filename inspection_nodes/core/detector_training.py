@@ -12,14 +12,18 @@ here, so picking the best epoch on it would leak test data into model selection.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspection_nodes.core import deeppcb, yolo_dataset
 from inspection_nodes.core.mvtec import DatasetError
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 class TrainingError(RuntimeError):
@@ -40,6 +44,8 @@ class TrainConfig:
     fraction: float = 1.0
     close_mosaic: int = 10
     validate_every_epoch: bool = True
+    precision: str = "auto"
+    nominal_batch: int = 16
 
     def validate(self) -> TrainConfig:
         checks = (
@@ -50,6 +56,8 @@ class TrainConfig:
             ("fraction", 0.0 < self.fraction <= 1.0, "must be in (0, 1]"),
             ("close_mosaic", self.close_mosaic >= 0, "must be >= 0"),
             ("device", self.device in ("cpu", "cuda"), "must be cpu or cuda"),
+            ("precision", self.precision in PRECISIONS, f"must be one of {PRECISIONS}"),
+            ("nominal_batch", self.nominal_batch >= self.batch, "must be >= batch"),
         )
         for name, ok, why in checks:
             if not ok:
@@ -154,6 +162,60 @@ def augmentation(input_mode: str) -> dict[str, float]:
     }
 
 
+def resolve_precision(config: TrainConfig) -> str:
+    """The precision `auto` means here: fp16 AMP on CUDA, bf16 on a CPU with native bf16.
+
+    On this project's AVX512-BF16 CPU one yolo11n step (batch 8, 640 px) measured 2.15 s in
+    fp32 and 0.76 s in bf16 with channels-last; autocast keeps weights, optimizer state and the
+    softmax/loss reductions in fp32, so only convolution and matmul inputs are rounded.
+    """
+    if config.precision != "auto":
+        return config.precision
+    if config.device == "cuda":
+        return "fp16"
+    import torch
+
+    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+
+
+@contextlib.contextmanager
+def cpu_mixed_precision(precision: str) -> Iterator[None]:
+    """Let ultralytics' trainer run bf16 autocast and channels-last on the CPU.
+
+    ultralytics' `autocast` helper accepts bf16 only on CUDA and its trainer keeps the model
+    NCHW off CUDA; both are CUDA policies, not limits of torch. The trainer module's `autocast`
+    name is swapped for the duration of the run and the model is made channels-last when
+    training starts (after the optimizer holds the parameters: `.to()` keeps them the same
+    objects).
+    """
+    if precision != "bf16":
+        yield
+        return
+    import torch
+    import ultralytics.engine.trainer as trainer_module
+
+    original = trainer_module.autocast
+
+    def autocast(
+        enabled: bool | torch.dtype, device: str = "cuda"
+    ) -> contextlib.AbstractContextManager:
+        if device != "cpu":
+            return original(enabled, device=device)
+        return torch.amp.autocast("cpu", dtype=torch.bfloat16, enabled=bool(enabled))
+
+    trainer_module.autocast = autocast
+    try:
+        yield
+    finally:
+        trainer_module.autocast = original
+
+
+def _channels_last(trainer) -> None:
+    import torch
+
+    trainer.model.to(memory_format=torch.channels_last)
+
+
 def train(prepared: PreparedData, run_dir: Path, config: TrainConfig) -> TrainResult:
     """Train from the architecture yaml and export the last checkpoint to ONNX at `imgsz`.
 
@@ -167,30 +229,35 @@ def train(prepared: PreparedData, run_dir: Path, config: TrainConfig) -> TrainRe
     settings.update({"sync": False})
     torch_utils.NUM_THREADS = config.threads  # ultralytics re-applies it in select_device
     run_dir = Path(run_dir).resolve()
+    precision = resolve_precision(config)
     model = YOLO(config.architecture)
+    if precision == "bf16" and config.device == "cpu":
+        model.add_callback("on_train_start", _channels_last)
     started = time.perf_counter()
     try:
-        model.train(
-            data=str(prepared.train_yaml),
-            epochs=config.epochs,
-            imgsz=config.imgsz,
-            batch=config.batch,
-            seed=config.seed,
-            deterministic=True,
-            device="cpu" if config.device == "cpu" else 0,
-            workers=0 if config.device == "cpu" else 4,
-            fraction=config.fraction,
-            close_mosaic=config.close_mosaic,
-            val=config.validate_every_epoch,
-            project=str(run_dir.parent),
-            name=run_dir.name,
-            exist_ok=True,
-            pretrained=False,
-            amp=config.device == "cuda",
-            plots=False,
-            verbose=False,
-            **augmentation(prepared.spec.input_mode),
-        )
+        with cpu_mixed_precision(precision if config.device == "cpu" else "fp32"):
+            model.train(
+                data=str(prepared.train_yaml),
+                epochs=config.epochs,
+                imgsz=config.imgsz,
+                batch=config.batch,
+                seed=config.seed,
+                deterministic=True,
+                device="cpu" if config.device == "cpu" else 0,
+                workers=0 if config.device == "cpu" else 4,
+                fraction=config.fraction,
+                close_mosaic=config.close_mosaic,
+                val=config.validate_every_epoch,
+                project=str(run_dir.parent),
+                name=run_dir.name,
+                exist_ok=True,
+                pretrained=False,
+                amp={"fp32": False, "fp16": True, "bf16": "bf16"}[precision],
+                nbs=config.nominal_batch,
+                plots=False,
+                verbose=False,
+                **augmentation(prepared.spec.input_mode),
+            )
     except Exception as exc:  # ultralytics raises plain Exceptions of many kinds
         raise TrainingError(f"training failed: {exc}") from exc
     train_s = time.perf_counter() - started
