@@ -7,7 +7,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inspection_nodes.graph import NODES
+from inspection_nodes.graph import CONTAINER_ENTRY_POINT, CONTAINER_EXECUTABLE, NODES
 
 PACKAGE = "inspection_nodes"
 
@@ -32,6 +32,7 @@ setup(
     license="Apache-2.0",
     entry_points={
         "console_scripts": [f"{spec.executable} = {spec.entry_point}" for spec in NODES]
+        + [f"{CONTAINER_EXECUTABLE} = {CONTAINER_ENTRY_POINT}"]
         + ["inspection = inspection_nodes.cli.main:main"],
     },
 )

@@ -14,6 +14,7 @@ class NodeSpec:
 
     name: str
     module: str
+    class_name: str
     job: str
     optional: bool = False
 
@@ -25,19 +26,53 @@ class NodeSpec:
     def entry_point(self) -> str:
         return f"inspection_nodes.nodes.{self.module}:main"
 
+    def node_class(self) -> type:
+        """The rclpy node class (imports its module, and with it rclpy)."""
+        import importlib
+
+        return getattr(
+            importlib.import_module(f"inspection_nodes.nodes.{self.module}"), self.class_name
+        )
+
 
 NODES: tuple[NodeSpec, ...] = (
-    NodeSpec("camera", "camera_node", "frames from a folder, video, V4L2 device or bag"),
-    NodeSpec("roi", "roi_node", "crop, mask, resize; rejects unusable frames with a reason"),
-    NodeSpec("embedding", "embedding_node", "backbone patch features"),
-    NodeSpec("scoring", "scoring_node", "PatchCore/PaDiM anomaly score, map and heatmap"),
-    NodeSpec("detector", "detector_node", "YOLO known-defect detection", optional=True),
-    NodeSpec("gate", "gate_node", "deterministic PASS/FAIL with fail-safe deadlines"),
-    NodeSpec("actuator", "actuator_node", "reject pulse on Modbus TCP coil or GPIO"),
-    NodeSpec("recorder", "recorder_node", "evidence ring buffer"),
-    NodeSpec("stability", "stability_node", "drift monitor and stability index"),
-    NodeSpec("bridge", "bridge_node", "MQTT bridge through a durable outbox", optional=True),
+    NodeSpec(
+        "camera", "camera_node", "CameraNode", "frames from a folder, video, V4L2 device or bag"
+    ),
+    NodeSpec(
+        "roi", "roi_node", "RoiNode", "crop, mask, resize; rejects unusable frames with a reason"
+    ),
+    NodeSpec("embedding", "embedding_node", "EmbeddingNode", "backbone patch features"),
+    NodeSpec(
+        "scoring", "scoring_node", "ScoringNode", "PatchCore/PaDiM anomaly score, map and heatmap"
+    ),
+    NodeSpec(
+        "detector", "detector_node", "DetectorNode", "YOLO known-defect detection", optional=True
+    ),
+    NodeSpec("gate", "gate_node", "GateNode", "deterministic PASS/FAIL with fail-safe deadlines"),
+    NodeSpec(
+        "actuator", "actuator_node", "ActuatorNode", "reject pulse on Modbus TCP coil or GPIO"
+    ),
+    NodeSpec("recorder", "recorder_node", "RecorderNode", "evidence ring buffer"),
+    NodeSpec("stability", "stability_node", "StabilityNode", "drift monitor and stability index"),
+    NodeSpec(
+        "bridge", "bridge_node", "BridgeNode", "MQTT bridge through a durable outbox", optional=True
+    ),
 )
+
+
+# (producer, consumer, topic): when both nodes share a process, the consumer's callback gets
+# the producer's messages in-process (nodes/intra_process.py) instead of subscribing. Handlers
+# of one topic run in this order: scoring caches the ROI before the embedding node's features
+# (computed inside its ROI handler) reach it.
+INTRA_PROCESS_EDGES: tuple[tuple[str, str, str], ...] = (
+    ("camera", "roi", "camera/image_raw"),
+    ("roi", "scoring", "roi/image"),
+    ("roi", "embedding", "roi/image"),
+    ("embedding", "scoring", "embedding/patches"),
+)
+CONTAINER_EXECUTABLE = "container_node"
+CONTAINER_ENTRY_POINT = "inspection_nodes.nodes.container:main"
 
 
 def node_spec(name: str) -> NodeSpec:

@@ -2,9 +2,10 @@
 
     ros2 launch inspection_nodes cell.launch.py config:=/path/to/station.yaml
 
-One launch_ros Node action per node listed in the params file's `cell.nodes` (default: every
-non-optional node of inspection_nodes.graph.NODES, the same table `inspection run` uses), each
-in its own process with the params file applied.
+One launch_ros Node action per process: every node listed in the params file's `cell.nodes`
+(default: every non-optional node of inspection_nodes.graph.NODES, the same table `inspection
+run` uses) in its own process, except the groups of `cell.compose`, which share one
+container_node process (no `name`: a name remap would rename every node in it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from launch_ros.actions import Node
 
 from inspection_nodes.core.cell_config import load_cell_config
 from inspection_nodes.core.launcher import NODE_ENV
+from inspection_nodes.graph import CONTAINER_EXECUTABLE
 from launch import LaunchDescription
 
 
@@ -25,18 +27,22 @@ def _nodes(context, *args, **kwargs):
     config_path = LaunchConfiguration("config").perform(context)
     namespace = LaunchConfiguration("namespace").perform(context)
     config = load_cell_config(config_path)
+    env = {key: os.environ.get(key, value) for key, value in NODE_ENV.items()}
+    common = dict(
+        package="inspection_nodes",
+        namespace=namespace,
+        parameters=[config_path],
+        output="screen",
+        emulate_tty=True,
+        additional_env=env,
+    )
     return [
-        Node(
-            package="inspection_nodes",
-            executable=spec.executable,
-            name=spec.name,
-            namespace=namespace,
-            parameters=[config_path],
-            output="screen",
-            emulate_tty=True,
-            additional_env={key: os.environ.get(key, value) for key, value in NODE_ENV.items()},
+        Node(executable=group[0].executable, name=group[0].name, **common)
+        if len(group) == 1
+        else Node(
+            executable=CONTAINER_EXECUTABLE, arguments=[spec.name for spec in group], **common
         )
-        for spec in config.nodes
+        for group in config.processes
     ]
 
 

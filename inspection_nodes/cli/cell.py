@@ -26,7 +26,6 @@ PIPELINE_TOPICS = [
     "camera/image_raw",
     "camera/unit",
     "roi/image",
-    "embedding/patches",
     "anomaly/result",
     "verdict",
 ]

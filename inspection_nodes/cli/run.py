@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from inspection_nodes.core.cell_config import ConfigError, load_cell_config
-from inspection_nodes.core.launcher import ProcessGraph, node_command
+from inspection_nodes.core.launcher import ProcessGraph, process_command
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
@@ -24,16 +24,13 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
 
 
 def build_graph(
-    config_path: Path,
-    overrides: dict[str, dict[str, object]],
-    echo=print,
-    only: list[str] | None = None,
+    config_path: Path, overrides: dict[str, dict[str, object]], echo=print
 ) -> ProcessGraph:
+    """One process per node, or per `cell.compose` group (named "camera+roi")."""
     config = load_cell_config(config_path)
     commands = [
-        (spec.name, node_command(spec.executable, config.path, overrides.get(spec.name), spec.name))
-        for spec in config.nodes
-        if not only or spec.name in only
+        ("+".join(spec.name for spec in group), process_command(group, config.path, overrides))
+        for group in config.processes
     ]
     return ProcessGraph(commands, echo=echo)
 
@@ -67,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     names = ", ".join(n.name for n in graph.nodes)
-    print(f"[run] starting {len(graph.nodes)} nodes: {names} (Ctrl-C stops them)")
+    print(f"[run] starting {len(graph.nodes)} processes: {names} (Ctrl-C stops them)")
     graph.start()
     failed: list[tuple[str, int]] = []
     waited = 0.0

@@ -2,7 +2,9 @@
 
 The file is a plain ROS 2 parameters file (`/**:` for all nodes, `<node>:` per node) so the same
 file works with `ros2 launch` and `--params-file`. The extra `cell:` section (no such node
-exists, so ROS ignores it) lists the nodes to start and names the station.
+exists, so ROS ignores it) lists the nodes to start, names the station, and says which nodes
+share one process (`compose: ["camera+roi"]`, run by nodes/container.py; a plain string list
+because ROS parameters cannot be nested lists).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class CellConfig:
     station: str
     nodes: tuple[NodeSpec, ...]
     parameters: dict[str, dict[str, Any]]  # node name (or "/**") -> ros__parameters
+    processes: tuple[tuple[NodeSpec, ...], ...] = ()  # the nodes grouped by process, in order
 
     def node_parameters(self, name: str) -> dict[str, Any]:
         """Parameters one node gets: `/**` values overlaid by its own section."""
@@ -55,4 +58,33 @@ def load_cell_config(path: str | Path) -> CellConfig:
         nodes = tuple(node_spec(str(n)) for n in names)
     except KeyError as exc:
         raise ConfigError(f"{path}: cell.nodes: {exc.args[0]}") from None
-    return CellConfig(path, str(cell.get("station", path.stem)), nodes, parameters)
+    processes = group_processes(nodes, cell.get("compose") or [], path)
+    return CellConfig(path, str(cell.get("station", path.stem)), nodes, parameters, processes)
+
+
+def group_processes(
+    nodes: tuple[NodeSpec, ...], compose: list, path: Path
+) -> tuple[tuple[NodeSpec, ...], ...]:
+    """Nodes grouped by process: each `compose` entry ("camera+roi") is one process, placed where
+    its first node is listed; every other node runs alone."""
+    if not isinstance(compose, list) or not all(isinstance(g, str) for g in compose):
+        raise ConfigError(f'{path}: cell.compose must be a list of strings like "camera+roi"')
+    by_name = {spec.name: spec for spec in nodes}
+    group_of: dict[str, tuple[NodeSpec, ...]] = {}
+    for entry in compose:
+        names = [n.strip() for n in entry.split("+")]
+        unknown = [n for n in names if n not in by_name]
+        if len(names) < 2 or unknown or len(set(names)) != len(names):
+            why = f"{unknown} not in cell.nodes" if unknown else "needs two or more distinct nodes"
+            raise ConfigError(f"{path}: cell.compose entry {entry!r}: {why}")
+        taken = [n for n in names if n in group_of]
+        if taken:
+            raise ConfigError(f"{path}: cell.compose: {taken} listed in two processes")
+        group = tuple(by_name[n] for n in names)
+        group_of.update({n: group for n in names})
+    processes: list[tuple[NodeSpec, ...]] = []
+    for spec in nodes:
+        group = group_of.get(spec.name, (spec,))
+        if group not in processes:
+            processes.append(group)
+    return tuple(processes)

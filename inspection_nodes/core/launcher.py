@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inspection_nodes.graph import CONTAINER_EXECUTABLE, NodeSpec
+
 # glibc: keep freed multi-megabyte buffers in the heap for reuse instead of unmapping them, so
 # each frame's copies (serialise, shared memory, Python array) do not page-fault fresh memory in.
 # Measured on this VM: a 2.4 MB Image publish -> callback 8.4 ms -> 3.9 ms p50. The environment
@@ -45,18 +47,22 @@ def ros_arg_value(value: object) -> str:
     return str(value)
 
 
-def node_command(
-    executable: str,
+def process_command(
+    nodes: Sequence[NodeSpec],
     params_file: Path,
-    overrides: dict[str, object] | None = None,
-    node_name: str = "",
+    overrides: dict[str, dict[str, object]] | None = None,
 ) -> list[str]:
-    """The node's command line. Overrides are node-qualified (`-p node:param:=value`): a plain
-    `-p` lands in `/**` and loses to the params file's node section."""
-    cmd = [executable_path(executable), "--ros-args", "--params-file", str(params_file)]
-    prefix = f"{node_name}:" if node_name else ""
-    for name, value in (overrides or {}).items():
-        cmd += ["-p", f"{prefix}{name}:={ros_arg_value(value)}"]
+    """The command line of one process: a node's own executable, or the container with the
+    names of the nodes it composes. Overrides are node-qualified (`-p node:param:=value`): a
+    plain `-p` lands in `/**` and loses to the params file's node section."""
+    if len(nodes) == 1:
+        cmd = [executable_path(nodes[0].executable)]
+    else:
+        cmd = [executable_path(CONTAINER_EXECUTABLE), *(spec.name for spec in nodes)]
+    cmd += ["--ros-args", "--params-file", str(params_file)]
+    for spec in nodes:
+        for name, value in (overrides or {}).get(spec.name, {}).items():
+            cmd += ["-p", f"{spec.name}:{name}:={ros_arg_value(value)}"]
     return cmd
 
 

@@ -45,6 +45,38 @@ class RoiConfig:
             raise ValueError(f"blank_std_limit must be >= 0, got {self.blank_std_limit}")
 
 
+def resize(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    """cv2.resize to (w, h); a large INTER_AREA reduction goes through OpenCV's fast path.
+
+    INTER_AREA with a non-integer ratio (a 900 px frame to 224) takes OpenCV's generic area
+    path: 2.9 ms here, 4 ms in the running graph, the largest cost of the roi stage. Averaging
+    k x k blocks first (k = the integer part of the ratio, OpenCV's integer-ratio fast path),
+    then sampling the remaining ratio (< 2) bilinearly gives the same anti-aliased ROI in 1.0 ms
+    (mean difference 0.7 grey levels on the MVTec bottle frames). The bilinear step maps output
+    pixels onto the full frame's geometry, so rows and columns that do not fill a last block
+    only clamp to it (< 1 output pixel at the far edge), never shift or stretch the ROI.
+    """
+    width, height = size
+    k = min(image.shape[1] // width, image.shape[0] // height)
+    if interpolation != cv2.INTER_AREA or k < 2:
+        return cv2.resize(image, size, interpolation=interpolation)
+    h, w = image.shape[:2]
+    blocks = cv2.resize(
+        image[: h - h % k, : w - w % k], None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA
+    )
+    if blocks.shape[1] == width and blocks.shape[0] == height:
+        return blocks
+    sx, sy = w / (k * width), h / (k * height)  # output pixel -> block pixel (centre aligned)
+    to_blocks = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]])
+    return cv2.warpAffine(
+        blocks,
+        to_blocks,
+        size,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
 class RoiExtractor:
     """Turns an RGB frame into the model's input, reusing its mask and output buffers."""
 
@@ -73,7 +105,7 @@ class RoiExtractor:
             roi = np.where(self._polygon_mask(roi.shape[:2]), roi, np.uint8(cfg.mask_value))
         out_w, out_h = cfg.output_size
         if roi.shape[1] != out_w or roi.shape[0] != out_h:
-            roi = cv2.resize(roi, (out_w, out_h), interpolation=cfg.interpolation)
+            roi = resize(roi, (out_w, out_h), cfg.interpolation)
         if cfg.blank_std_limit > 0:
             std = float(roi[::4, ::4].std())
             if std < cfg.blank_std_limit:

@@ -17,6 +17,7 @@ from inspection_msgs.msg import CaptureEvent, UnitRejection, Verdict
 from inspection_nodes.core.camera import SOURCE_TYPES, SourceError, open_source
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, stamp_to_ns, wall_ns
+from inspection_nodes.nodes.intra_process import IntraProcess, consumed_in_process
 from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 READER_NICE = 10  # decode-ahead thread priority (see CameraNode._read_frames)
@@ -97,7 +98,8 @@ class CameraNode(Autostart, LifecycleNode):
         self._pending: set[int] = set()
         self._ready_at: float | None = None
         self._startup_deadline = 0.0
-        self._header = Header()
+        self._frame_id = "camera"
+        self.intra = IntraProcess()  # a composed roi node's frame handler (nodes/container.py)
         self.sequence = 0
         self.published = 0
         self.finished = threading.Event()
@@ -125,7 +127,7 @@ class CameraNode(Autostart, LifecycleNode):
             self.create_subscription(Header, "camera/trigger", self._on_trigger, COMMAND_QOS)
         if p["max_in_flight"] > 0:
             self.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
-        self._header = Header(frame_id=p["frame_id"])
+        self._frame_id = p["frame_id"]
         self.health.set_status(b"\x00", f"configured: {p['source_type']} {p['source']}")
         return TransitionCallbackReturn.SUCCESS
 
@@ -207,7 +209,12 @@ class CameraNode(Autostart, LifecycleNode):
             return now >= self._ready_at
         subs = list(self.params["wait_for_subscribers"])
         pubs = list(self.params["wait_for_publishers"])
-        missing = [t for t in subs if self.count_subscribers(t) == 0]
+        missing = [
+            t
+            for t in subs
+            if self.count_subscribers(t) == 0
+            and not consumed_in_process(self.resolve_topic_name(t))
+        ]
         missing += [t for t in pubs if self.count_publishers(t) == 0]
         if not missing:
             self._ready_at = now + 0.5  # let every other process match the endpoints just seen
@@ -234,9 +241,9 @@ class CameraNode(Autostart, LifecycleNode):
         self._publish(frame)
 
     def _publish(self, frame) -> None:
-        header = self._header
         stamp_ns = wall_ns()
-        header.stamp = ns_to_stamp(stamp_ns)
+        # A new header per frame: in-process consumers may keep the message (nothing is copied).
+        header = Header(frame_id=self._frame_id, stamp=ns_to_stamp(stamp_ns))
         unit_id = f"{self.params['unit_prefix']}{self.sequence:06d}"
         if self.params["max_in_flight"] > 0:
             self._pending.add(stamp_ns)
@@ -254,7 +261,7 @@ class CameraNode(Autostart, LifecycleNode):
             )
             return
         pixels: np.ndarray = frame.pixels
-        self._image_pub.publish(array_to_image(pixels, header, "bgr8"))
+        self.intra.publish(self._image_pub, array_to_image(pixels, header, "bgr8"))
         self._info_pub.publish(
             CameraInfo(header=header, height=pixels.shape[0], width=pixels.shape[1])
         )

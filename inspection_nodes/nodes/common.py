@@ -104,23 +104,39 @@ class Health:
 
 
 def run_node(factory: Callable[..., Node], args: list[str] | None = None) -> None:
-    """The demos' main(): init as a context, build, spin; only shutdown signals end it quietly.
+    """The nodes' main(): init as a context, build, spin; only shutdown signals end it quietly."""
+    run_nodes([factory], args)
+
+
+def run_nodes(
+    factories: Sequence[Callable[..., Node]],
+    args: list[str] | None = None,
+    wire: Callable[[list[Node]], None] | None = None,
+) -> None:
+    """Build the nodes in order (then `wire` them), autostart them and spin them in one thread.
 
     A node that cannot start (bad parameter, missing model) exits 1 with one clear line instead
     of a traceback, so `inspection run` and launch logs show the cause.
     """
     try:
         with rclpy.init(args=args):
-            try:
-                node = factory()
-            except Exception as exc:
-                print(f"[FATAL] {factory.__name__}: {exc}", file=sys.stderr, flush=True)
-                raise SystemExit(1) from None
+            nodes: list[Node] = []
+            for factory in factories:
+                try:
+                    nodes.append(factory())
+                except Exception as exc:
+                    name = getattr(factory, "__name__", None) or factory.func.__name__  # a partial
+                    print(f"[FATAL] {name}: {exc}", file=sys.stderr, flush=True)
+                    raise SystemExit(1) from None
+            if wire is not None:
+                wire(nodes)
             executor = SingleThreadedExecutor()
-            executor.add_node(node)
-            autostart = getattr(node, "autostart", None)
-            if autostart is not None:
-                autostart()
+            for node in nodes:
+                executor.add_node(node)
+            for node in nodes:
+                autostart = getattr(node, "autostart", None)
+                if autostart is not None:
+                    autostart()
             executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -18,6 +19,7 @@ from inspection_nodes.nodes.convert import (
     stamp_to_ns,
     timing,
 )
+from inspection_nodes.nodes.intra_process import IntraProcess
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 from inspection_nodes.nodes.unit_ids import follow_unit_ids
 
@@ -44,11 +46,14 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 class EmbeddingNode(Autostart, LifecycleNode):
     """Loads the backbone in configure so activate, and the first frame, are fast."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, local_inputs: Collection[str] = (), **kwargs) -> None:
         super().__init__("embedding", **kwargs)
+        self._local_inputs = set(local_inputs)
         self.params = declare_parameters(self, PARAMETERS)
         self.health = Health(self)
         self.engine = None
+        self.intra = IntraProcess()  # a composed scoring node's handler (nodes/container.py)
+        self.intra_process_inputs = {"roi/image": self._on_roi}
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         from inspection_nodes.core.engine import AnomalyEngine, EngineError
@@ -76,9 +81,11 @@ class EmbeddingNode(Autostart, LifecycleNode):
         # Subscribed from configure on, so the camera can see the stage is ready; frames that
         # arrive while inactive are rejected (the gate FAILs them), never silently dropped.
         self._active = False
-        self._sub = self.create_subscription(
-            Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
-        )
+        self._sub = None
+        if "roi/image" not in self._local_inputs:
+            self._sub = self.create_subscription(
+                Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
+            )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
         return TransitionCallbackReturn.SUCCESS
 
@@ -91,7 +98,8 @@ class EmbeddingNode(Autostart, LifecycleNode):
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.destroy_subscription(self._sub)
+        if self._sub is not None:
+            self.destroy_subscription(self._sub)
         self.destroy_publisher(self._reject_pub)
         self.engine = None
         return TransitionCallbackReturn.SUCCESS
@@ -133,7 +141,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
             timings=[timing("camera_to_embedding", arrived_ms), timing("embedding", elapsed_ms)],
         )
         out.data = float32_array(features)
-        self._pub.publish(out)
+        self.intra.publish(self._pub, out)
         self.health.counters.inc("embeddings")
 
 

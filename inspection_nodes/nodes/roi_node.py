@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from rclpy.node import Node
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from inspection_msgs.msg import UnitRejection
 from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.roi import RoiConfig, RoiError, RoiExtractor
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array
+from inspection_nodes.nodes.intra_process import IntraProcess
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -50,7 +53,10 @@ def roi_config(params: dict) -> RoiConfig:
 
 
 class RoiNode(Node):
-    def __init__(self, **kwargs) -> None:
+    """Frames from camera/image_raw, over DDS or, composed with the camera, in-process
+    (`local_inputs`, see nodes/intra_process.py)."""
+
+    def __init__(self, local_inputs: Collection[str] = (), **kwargs) -> None:
         super().__init__("roi", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         self.extractor = RoiExtractor(roi_config(self.params))
@@ -62,36 +68,42 @@ class RoiNode(Node):
         self._reject_pub = self.create_publisher(
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
-        self.create_subscription(
-            Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS, qos_overriding_options=qos
-        )
-        self._out = Image()
+        self.intra = IntraProcess()
+        self.intra_process_inputs = {"camera/image_raw": self._on_image}
+        if "camera/image_raw" not in local_inputs:
+            self.create_subscription(
+                Image,
+                "camera/image_raw",
+                self._on_image,
+                UNIT_IMAGE_QOS,
+                qos_overriding_options=qos,
+            )
         self.health.set_status(b"\x00", "running")
 
     def _on_image(self, msg: Image) -> None:
         start = time.perf_counter()
+        header, encoding = msg.header, msg.encoding
         try:
             pixels = image_to_array(msg)
-            if msg.encoding in ("rgb8", "bgr8"):
+            if encoding in ("rgb8", "bgr8"):
                 # Crop and resize in the camera's channel order, convert only the small ROI.
-                roi = to_rgb8(self.extractor.extract(pixels), msg.encoding)
+                roi = to_rgb8(self.extractor.extract(pixels), encoding)
             else:
-                roi = self.extractor.extract(to_rgb8(pixels, msg.encoding))
+                roi = self.extractor.extract(to_rgb8(pixels, encoding))
         except (ImageFormatError, RoiError) as exc:
-            self.health.reject("rejected_frames", str(exc))
-            self._reject_pub.publish(
-                UnitRejection(header=msg.header, stage="roi", reason=f"roi: {exc}")
-            )
+            self._reject(header, f"roi: {exc}", "rejected_frames", str(exc))
             return
         except Exception as exc:
-            self.health.reject("roi_errors", repr(exc))
-            self._reject_pub.publish(
-                UnitRejection(header=msg.header, stage="roi", reason=f"roi error: {exc!r}")
-            )
+            self._reject(header, f"roi error: {exc!r}", "roi_errors", repr(exc))
             return
-        self._roi_pub.publish(array_to_image(roi, msg.header, "rgb8", out=self._out))
+        # A new message per frame: in-process consumers may keep it (the scoring node's ROI cache).
+        self.intra.publish(self._roi_pub, array_to_image(roi, header, "rgb8"))
         self.health.counters.inc("rois")
         self.last_latency_ms = (time.perf_counter() - start) * 1e3
+
+    def _reject(self, header: Header, reason: str, counter: str, detail: str) -> None:
+        self.health.reject(counter, detail)
+        self._reject_pub.publish(UnitRejection(header=header, stage="roi", reason=reason))
 
 
 def main(args: list[str] | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Collection
 
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
@@ -47,7 +48,10 @@ def load_scorer(model_dir: str):
 
 
 class ScoringNode(Node):
-    def __init__(self, **kwargs) -> None:
+    """Patch features from embedding/patches, over DDS or, composed with the embedding node,
+    in-process (`local_inputs`, see nodes/intra_process.py)."""
+
+    def __init__(self, local_inputs: Collection[str] = (), **kwargs) -> None:
         super().__init__("scoring", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         self.health = Health(self)
@@ -62,21 +66,28 @@ class ScoringNode(Node):
         self._reject_pub = self.create_publisher(
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
-        self.create_subscription(
-            PatchEmbedding,
-            "embedding/patches",
-            self._on_patches,
-            RESULT_QOS,
-            qos_overriding_options=qos,
-        )
+        self.intra_process_inputs = {
+            "embedding/patches": self._on_patches,
+            "roi/image": self._on_roi,
+        }
+        if "embedding/patches" not in local_inputs:
+            self.create_subscription(
+                PatchEmbedding,
+                "embedding/patches",
+                self._on_patches,
+                RESULT_QOS,
+                qos_overriding_options=qos,
+            )
         self._rois: OrderedDict[int, Image] = OrderedDict()
         if self.params["publish_heatmap"]:
             self._heatmap_pub = self.create_publisher(
                 Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, qos_overriding_options=qos
             )
-            self.create_subscription(
-                Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
-            )
+            self.intra_process_inputs["roi/image"] = self._on_roi
+            if "roi/image" not in local_inputs:
+                self.create_subscription(
+                    Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
+                )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} ({self.engine.method})")
 
     def _on_set_parameters(self, params: list) -> SetParametersResult:

@@ -55,3 +55,35 @@ def test_unusable_frames_raise_with_reason(config, frame, match):
 def test_bad_config_is_rejected(kwargs):
     with pytest.raises(ValueError):
         RoiConfig(**kwargs)
+
+
+@pytest.mark.parametrize(("shape", "size"), [((900, 900), (224, 224)), ((481, 640), (100, 75))])
+def test_large_area_reduction_matches_opencv_area_resize(shape, size):
+    """The two-stage reduction (integer blocks, then bilinear) stays an anti-aliased area
+    resize: close to cv2.INTER_AREA on a real frame, and a fine checkerboard (aliasing bait)
+    averages to flat grey instead of a moire pattern."""
+    import cv2
+
+    from inspection_nodes.core.roi import resize
+
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    smooth = ((np.sin(xs / 37.0) + np.cos(ys / 23.0)) * 60 + 128).astype(np.uint8)
+    frame = np.dstack([smooth, smooth[::-1], smooth[:, ::-1]])
+    ours = resize(frame, size, cv2.INTER_AREA)
+    reference = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    assert ours.shape == reference.shape
+    assert np.abs(ours.astype(int) - reference).mean() < 2.0
+    checker = (((xs + ys) % 2) * 255).astype(np.uint8)
+    flat = resize(np.dstack([checker] * 3), size, cv2.INTER_AREA)
+    assert np.abs(flat.astype(int) - 127).max() <= 20
+
+
+def test_other_interpolations_and_small_ratios_are_plain_opencv():
+    import cv2
+
+    from inspection_nodes.core.roi import resize
+
+    frame = _frame(100, 120)
+    for interpolation, size in ((cv2.INTER_LINEAR, (30, 20)), (cv2.INTER_AREA, (80, 70))):
+        expected = cv2.resize(frame, size, interpolation=interpolation)
+        assert np.array_equal(resize(frame, size, interpolation), expected)
