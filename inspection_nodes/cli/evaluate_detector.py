@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             confidence=args.confidence,
             iou=args.iou,
             threads=args.threads,
+            spin=True,  # a benchmark process owning the CPU, as `inspection evaluate` does
         )
         detector = YoloDetector.load(args.model, config)
         result = evaluate(detector, load_samples(args.data, detector.class_names, args.split))

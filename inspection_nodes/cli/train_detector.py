@@ -157,7 +157,7 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
     samples = load_samples(split_data, model.class_names)
     sections = {}
     for precision in ("fp32", "int8") if args.int8_images > 0 else ("fp32",):
-        config_ = DetectorConfig(threads=args.threads, precision=precision)
+        config_ = DetectorConfig(threads=args.threads, precision=precision, spin=True)
         key = "metrics" if precision == "fp32" else "metrics_int8"
         sections[key] = evaluate(YoloDetector(model, config_), samples)
     model = update_manifest(model, **sections)

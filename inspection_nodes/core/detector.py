@@ -60,6 +60,7 @@ class DetectorConfig:
     iou: float = 0.45
     max_detections: int = 300
     threads: int = 2
+    spin: bool = False  # ONNX Runtime threads busy-wait (one process owning the CPU; see backends)
 
     def validate(self) -> DetectorConfig:
         checks = (
@@ -148,7 +149,9 @@ def _onnxruntime_runner(model: DetectorModel, config: DetectorConfig) -> Callabl
     path = model.int8_path if config.precision == "int8" else model.onnx_path
     if not path.is_file():
         raise BackendError(f"{model.path}: {path.name} is missing (train with --int8-images)")
-    backend = OnnxRuntimeBackend(path, device=config.device, threads=config.threads)
+    backend = OnnxRuntimeBackend(
+        path, device=config.device, threads=config.threads, spin=config.spin
+    )
     return lambda blob: backend(blob)[0]
 
 
