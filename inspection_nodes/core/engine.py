@@ -27,6 +27,7 @@ from inspection_nodes.core.model_artifact import Artifact, ArtifactError, load_a
 from inspection_nodes.core.padim.model import PadimModel
 from inspection_nodes.core.patchcore.anomaly_map import AnomalyMapGenerator
 from inspection_nodes.core.patchcore.model import PatchCoreModel
+from inspection_nodes.core.roi import resize
 
 NEAREST_NORMALS = 3
 
@@ -49,9 +50,10 @@ class AnomalyScore:
 
 
 def preprocess(roi_rgb: np.ndarray, size: int, out: np.ndarray) -> np.ndarray:
-    """uint8 RGB (H, W, 3) -> `out` float32 (3, size, size) in [0, 1] (INTER_AREA resize)."""
+    """uint8 RGB (H, W, 3) -> `out` float32 (3, size, size) in [0, 1] (the roi node's area
+    resize, for ROIs not already at the model size)."""
     if roi_rgb.shape[:2] != (size, size):
-        roi_rgb = cv2.resize(roi_rgb, (size, size), interpolation=cv2.INTER_AREA)
+        roi_rgb = resize(roi_rgb, (size, size), cv2.INTER_AREA)
     np.multiply(roi_rgb.transpose(2, 0, 1), np.float32(1.0 / 255.0), out=out)
     return out
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inspection_nodes.core.roi import resize
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 DATA_ENV = "INSPECTION_DATA_DIR"
 
@@ -92,7 +94,8 @@ def list_test_samples(category: Path) -> list[Sample]:
 
 
 def read_rgb(path: Path, size: int | None = None) -> np.ndarray:
-    """Read an image as uint8 RGB (H, W, 3), resized to (size, size) with INTER_AREA if given.
+    """Read an image as uint8 RGB (H, W, 3), area-resized to (size, size) if given (the roi
+    node's resize, so enrolled images and live ROIs get identical pixels).
 
     Raises:
         DatasetError: file missing, not decodable, or not an image.
@@ -105,7 +108,7 @@ def read_rgb(path: Path, size: int | None = None) -> np.ndarray:
         raise DatasetError(f"{path}: cannot decode image (corrupt or not an image)")
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     if size is not None and rgb.shape[:2] != (size, size):
-        rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+        rgb = resize(rgb, (size, size), cv2.INTER_AREA)
     return rgb
 
 

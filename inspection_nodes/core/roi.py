@@ -50,31 +50,27 @@ def resize(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.n
 
     INTER_AREA with a non-integer ratio (a 900 px frame to 224) takes OpenCV's generic area
     path: 2.9 ms here, 4 ms in the running graph, the largest cost of the roi stage. Averaging
-    k x k blocks first (k = the integer part of the ratio, OpenCV's integer-ratio fast path),
-    then sampling the remaining ratio (< 2) bilinearly gives the same anti-aliased ROI in 1.0 ms
-    (mean difference 0.7 grey levels on the MVTec bottle frames). The bilinear step maps output
-    pixels onto the full frame's geometry, so rows and columns that do not fill a last block
-    only clamp to it (< 1 output pixel at the far edge), never shift or stretch the ROI.
+    kx x ky blocks first (OpenCV's integer-ratio fast path; per axis the largest k <= the ratio
+    that divides the size, so the blocks tile the frame exactly) and area-resizing the small
+    remainder gives nearly the same ROI in 1.5 ms (mean difference 0.7 grey levels on the MVTec
+    bottle frames) with the frame's geometry unchanged.
     """
     width, height = size
-    k = min(image.shape[1] // width, image.shape[0] // height)
-    if interpolation != cv2.INTER_AREA or k < 2:
+    kx, ky = _block(image.shape[1], width), _block(image.shape[0], height)
+    if interpolation != cv2.INTER_AREA or kx * ky == 1:
         return cv2.resize(image, size, interpolation=interpolation)
-    h, w = image.shape[:2]
-    blocks = cv2.resize(
-        image[: h - h % k, : w - w % k], None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA
-    )
+    blocks = cv2.resize(image, None, fx=1 / kx, fy=1 / ky, interpolation=cv2.INTER_AREA)
     if blocks.shape[1] == width and blocks.shape[0] == height:
         return blocks
-    sx, sy = w / (k * width), h / (k * height)  # output pixel -> block pixel (centre aligned)
-    to_blocks = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]])
-    return cv2.warpAffine(
-        blocks,
-        to_blocks,
-        size,
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
+    return cv2.resize(blocks, size, interpolation=cv2.INTER_AREA)
+
+
+def _block(length: int, target: int) -> int:
+    """Largest k with target <= length / k and length % k == 0 (1 if none above 1)."""
+    for k in range(length // target, 1, -1):
+        if length % k == 0:
+            return k
+    return 1
 
 
 class RoiExtractor:
