@@ -60,7 +60,7 @@ def test_bad_config_is_rejected(kwargs):
 @pytest.mark.parametrize(("shape", "size"), [((900, 900), (224, 224)), ((481, 640), (100, 75))])
 def test_large_area_reduction_matches_opencv_area_resize(shape, size):
     """The two-stage reduction (exact integer blocks, then area) stays an anti-aliased area
-    resize: close to cv2.INTER_AREA on a real frame, and a fine checkerboard (aliasing bait)
+    resize: close to cv2.INTER_AREA on a smooth frame, and a fine checkerboard (aliasing bait)
     averages to flat grey instead of a moire pattern."""
     import cv2
 
