@@ -1,8 +1,9 @@
 """`inspection bench engine`: this engine vs anomalib's PatchcoreModel, side by side.
 
 Same backbone (EfficientNet-Lite0 blocks.2 + blocks.4, shipped ImageNet weights), same 224 px
-input (area resize of the whole image, core/roi.resize), mean = std = 0.5, coreset 10 %, anomalib with 9
-neighbours; both evaluated by the same code (pixel AUROC at 224 px). Writes a Markdown table.
+input (area resize of the whole image, core/roi.resize), mean = std = 0.5, coreset 10 %,
+anomalib with 9 neighbours; both evaluated by the same code (pixel AUROC at 224 px). Writes a
+Markdown table.
 Not part of the tests (minutes of CPU).
 """
 

@@ -66,10 +66,7 @@ class ScoringNode(Node):
         self._reject_pub = self.create_publisher(
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
-        self.intra_process_inputs = {
-            "embedding/patches": self._on_patches,
-            "roi/image": self._on_roi,
-        }
+        self.intra_process_inputs = {"embedding/patches": self._on_patches}
         if "embedding/patches" not in local_inputs:
             self.create_subscription(
                 PatchEmbedding,
