@@ -184,10 +184,10 @@ class MqttLink:
                 connected.wait(0.05)
             if not connected.is_set():
                 return False
-            self.connected = True
+            if not self._subscribe(client, lost):
+                return False
+            self.connected = True  # and subscribed: a command sent from now on is received
             self.counters.inc("connects")
-            for topic in self._subscriptions:
-                client.subscribe(topic, qos=1)
             self._drain(client, outbox, lost)
             return True
         finally:
@@ -195,6 +195,21 @@ class MqttLink:
             client.disconnect()
             client.loop_stop()
             self._acks.clear()  # acks of a dead session: those rows are re-sent (duplicates)
+
+    def _subscribe(self, client: mqtt.Client, lost: threading.Event) -> bool:
+        """Subscribe to the command topics and wait for every SUBACK (10 s at most)."""
+        acked: set[int] = set()
+        client.on_subscribe = lambda _c, _u, mid, _codes, _props: acked.add(mid)
+        sent = {client.subscribe(topic, qos=1)[1] for topic in self._subscriptions}
+        deadline = time.monotonic() + 10.0
+        while not sent <= acked:
+            if lost.is_set() or self._stop.is_set():
+                return False
+            if time.monotonic() > deadline:
+                self.last_error = "no SUBACK within 10 s"
+                return False
+            lost.wait(0.02)
+        return True
 
     def _drain(self, client: mqtt.Client, outbox: Outbox, lost: threading.Event) -> None:
         pending: dict[int, int] = {}  # mid -> outbox seq
