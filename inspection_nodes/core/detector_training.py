@@ -179,41 +179,33 @@ def resolve_precision(config: TrainConfig) -> str:
 
 
 @contextlib.contextmanager
-def cpu_mixed_precision(precision: str) -> Iterator[None]:
-    """Let ultralytics' trainer run bf16 autocast and channels-last on the CPU.
+def cpu_bf16_training(model) -> Iterator[None]:
+    """Let ultralytics' trainer run `model` with bf16 autocast and channels-last on the CPU.
 
     ultralytics' `autocast` helper accepts bf16 only on CUDA and its trainer keeps the model
     NCHW off CUDA; both are CUDA policies, not limits of torch. The trainer module's `autocast`
-    name is swapped for the duration of the run and the model is made channels-last when
+    name is swapped for the duration of the run, and the model is made channels-last when
     training starts (after the optimizer holds the parameters: `.to()` keeps them the same
     objects).
     """
-    if precision != "bf16":
-        yield
-        return
     import torch
     import ultralytics.engine.trainer as trainer_module
 
-    original = trainer_module.autocast
-
     def autocast(
-        enabled: bool | torch.dtype, device: str = "cuda"
+        enabled: bool | torch.dtype, device: str = "cpu"
     ) -> contextlib.AbstractContextManager:
-        if device != "cpu":
-            return original(enabled, device=device)
         return torch.amp.autocast("cpu", dtype=torch.bfloat16, enabled=bool(enabled))
 
+    def channels_last(trainer) -> None:
+        trainer.model.to(memory_format=torch.channels_last)
+
+    model.add_callback("on_train_start", channels_last)
+    original = trainer_module.autocast
     trainer_module.autocast = autocast
     try:
         yield
     finally:
         trainer_module.autocast = original
-
-
-def _channels_last(trainer) -> None:
-    import torch
-
-    trainer.model.to(memory_format=torch.channels_last)
 
 
 def train(prepared: PreparedData, run_dir: Path, config: TrainConfig) -> TrainResult:
@@ -231,11 +223,10 @@ def train(prepared: PreparedData, run_dir: Path, config: TrainConfig) -> TrainRe
     run_dir = Path(run_dir).resolve()
     precision = resolve_precision(config)
     model = YOLO(config.architecture)
-    if precision == "bf16" and config.device == "cpu":
-        model.add_callback("on_train_start", _channels_last)
+    cpu_bf16 = precision == "bf16" and config.device == "cpu"
     started = time.perf_counter()
     try:
-        with cpu_mixed_precision(precision if config.device == "cpu" else "fp32"):
+        with cpu_bf16_training(model) if cpu_bf16 else contextlib.nullcontext():
             model.train(
                 data=str(prepared.train_yaml),
                 epochs=config.epochs,
