@@ -19,7 +19,7 @@ from inspection_nodes.nodes.convert import (
     stamp_to_ns,
     timing,
 )
-from inspection_nodes.nodes.intra_process import IntraProcess
+from inspection_nodes.nodes.intra_process import IntraProcess, subscribe_input
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 from inspection_nodes.nodes.unit_ids import follow_unit_ids
 
@@ -81,11 +81,9 @@ class EmbeddingNode(Autostart, LifecycleNode):
         # Subscribed from configure on, so the camera can see the stage is ready; frames that
         # arrive while inactive are rejected (the gate FAILs them), never silently dropped.
         self._active = False
-        self._sub = None
-        if "roi/image" not in self._local_inputs:
-            self._sub = self.create_subscription(
-                Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
-            )
+        self._sub = subscribe_input(
+            self, Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, self._local_inputs
+        )
         self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
         return TransitionCallbackReturn.SUCCESS
 

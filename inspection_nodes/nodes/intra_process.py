@@ -10,10 +10,15 @@ subscribes (rqt, the stability monitor). The consumer does not subscribe to that
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
+from rclpy.node import Node
 from rclpy.publisher import Publisher
+from rclpy.qos import QoSProfile
+from rclpy.subscription import Subscription
+
+from inspection_nodes.nodes.qos import overridable
 
 Handler = Callable[[Any], None]
 
@@ -46,3 +51,21 @@ class IntraProcess:
             if publisher.get_subscription_count() == 0:
                 return
         publisher.publish(msg)
+
+
+def subscribe_input(
+    node: Node,
+    msg_type: type,
+    topic: str,
+    callback: Handler,
+    qos: QoSProfile,
+    local_inputs: Collection[str],
+) -> Subscription | None:
+    """A node's input over DDS, unless a producer composed with it hands `topic` over
+    in-process (`local_inputs`, set by nodes/container.py); the callback is the same either way
+    and is what the node lists in its `intra_process_inputs`."""
+    if topic in local_inputs:
+        return None
+    return node.create_subscription(
+        msg_type, topic, callback, qos, qos_overriding_options=overridable()
+    )

@@ -14,7 +14,7 @@ from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.roi import RoiConfig, RoiError, RoiExtractor
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array
-from inspection_nodes.nodes.intra_process import IntraProcess
+from inspection_nodes.nodes.intra_process import IntraProcess, subscribe_input
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -70,14 +70,9 @@ class RoiNode(Node):
         )
         self.intra = IntraProcess()
         self.intra_process_inputs = {"camera/image_raw": self._on_image}
-        if "camera/image_raw" not in local_inputs:
-            self.create_subscription(
-                Image,
-                "camera/image_raw",
-                self._on_image,
-                UNIT_IMAGE_QOS,
-                qos_overriding_options=qos,
-            )
+        subscribe_input(
+            self, Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS, local_inputs
+        )
         self.health.set_status(b"\x00", "running")
 
     def _on_image(self, msg: Image) -> None:

@@ -16,6 +16,7 @@ from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.model_artifact import embedding_versions
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
+from inspection_nodes.nodes.intra_process import subscribe_input
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -67,24 +68,16 @@ class ScoringNode(Node):
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
         self.intra_process_inputs = {"embedding/patches": self._on_patches}
-        if "embedding/patches" not in local_inputs:
-            self.create_subscription(
-                PatchEmbedding,
-                "embedding/patches",
-                self._on_patches,
-                RESULT_QOS,
-                qos_overriding_options=qos,
-            )
+        subscribe_input(
+            self, PatchEmbedding, "embedding/patches", self._on_patches, RESULT_QOS, local_inputs
+        )
         self._rois: OrderedDict[int, Image] = OrderedDict()
         if self.params["publish_heatmap"]:
             self._heatmap_pub = self.create_publisher(
                 Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, qos_overriding_options=qos
             )
             self.intra_process_inputs["roi/image"] = self._on_roi
-            if "roi/image" not in local_inputs:
-                self.create_subscription(
-                    Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, qos_overriding_options=qos
-                )
+            subscribe_input(self, Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, local_inputs)
         self.health.set_status(b"\x00", f"model {self.engine.model_version} ({self.engine.method})")
 
     def _on_set_parameters(self, params: list) -> SetParametersResult:
