@@ -4,7 +4,7 @@
 #      linked as .venv/ (a rerun with nothing changed takes seconds);
 #   2. the inspection_msgs interface package, generated with rosidl into that environment;
 #   3. this package, installed editable so .venv/bin/<node> and .venv/bin/inspection work;
-#   4. mosquitto (MQTT broker used by the bridge tests), from Debian, when it can be installed.
+#   4. Debian packages (mosquitto, postgresql, chromium, prometheus) where missing and apt allows.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,13 +57,29 @@ if [[ ! -f "$ENV_DIR/.package-$PKG_STAMP" || ! -x "$ENV_DIR/bin/inspection" ]]; 
   touch "$ENV_DIR/.package-$PKG_STAMP"
 fi
 
-if ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
+# Debian services and tools the cell, the backend and their tests use, installed once with apt
+# where missing (as root): mosquitto (MQTT), postgresql 15 (the backend's embedded database),
+# chromium + fonts (pages tested in a real headless browser, driven by playwright), prometheus
+# (the metrics scrape test). Without root/apt the tests that need one skip with a reason.
+declare -A DEBIAN_CHECK=(
+  [mosquitto]=/usr/sbin/mosquitto
+  [postgresql]=/usr/lib/postgresql/15/bin/initdb
+  [chromium]=/usr/bin/chromium
+  [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  [prometheus]=/usr/bin/prometheus
+)
+missing=()
+for pkg in mosquitto postgresql chromium fonts-dejavu-core prometheus; do
+  [[ -e "${DEBIAN_CHECK[$pkg]}" ]] || missing+=("$pkg")
+done
+if (( ${#missing[@]} )); then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing mosquitto from Debian"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) \
-      || log "mosquitto could not be installed; MQTT tests will be skipped with a message"
+    log "installing from Debian: ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null) \
+      || log "could not install ${missing[*]}; tests that need them skip with a message"
   else
-    log "mosquitto not installed and no root/apt: MQTT tests will be skipped with a message"
+    log "not installed and no root/apt: ${missing[*]}; tests that need them skip with a message"
   fi
 fi
 log "ready: $(readlink .venv)"
