@@ -161,8 +161,9 @@ def drift_bench(
     units_after: int = 100,
 ) -> dict:
     """Run the three phases (module docstring) and return the result dict."""
-    from inspection_nodes.core import mvtec, recalibration
+    from inspection_nodes.core import recalibration
     from inspection_nodes.core.engine import AnomalyEngine
+    from inspection_nodes.core.io import mvtec
     from inspection_nodes.core.stability import StabilityConfig, StabilityMonitor
     from inspection_nodes.core.stability_baseline import load_baseline
 
@@ -287,7 +288,7 @@ def summary(r: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.engine import EngineError
-    from inspection_nodes.core.mvtec import DatasetError
+    from inspection_nodes.core.io.mvtec import DatasetError
     from inspection_nodes.core.recalibration import RecalibrationError
     from inspection_nodes.core.stability_baseline import BaselineError
 

@@ -45,8 +45,9 @@ def _anomalib(category: Path, size: int) -> dict:
     import torch
     from anomalib.models.image.patchcore.torch_model import PatchcoreModel
 
-    from inspection_nodes.core import metrics, mvtec
+    from inspection_nodes.core import metrics
     from inspection_nodes.core.components.backbone import load_positional, load_weights
+    from inspection_nodes.core.io import mvtec
 
     model = PatchcoreModel(
         layers=["blocks.2", "blocks.4"],
@@ -104,8 +105,8 @@ def _anomalib(category: Path, size: int) -> dict:
 
 def _ours(category: Path, model_dir: Path) -> dict:
     from inspection_nodes.cli.evaluate import evaluate_engine
-    from inspection_nodes.core import mvtec
     from inspection_nodes.core.engine import AnomalyEngine, enroll_images
+    from inspection_nodes.core.io import mvtec
 
     paths = mvtec.list_train_images(category)
     images = [mvtec.read_rgb(p) for p in paths]
@@ -192,7 +193,7 @@ def _table(rows: list[tuple[str, str, dict]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.mvtec import default_data_dir
+    from inspection_nodes.core.io.mvtec import default_data_dir
 
     data_dir = args.data_dir or default_data_dir()
     rows: list[tuple[str, str, dict]] = []

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import cv2
 
-from inspection_nodes.core.camera import SourceError, list_images
+from inspection_nodes import PACKAGE_DIR
 from inspection_nodes.core.cell_config import ConfigError
 from inspection_nodes.core.cell_report import UnitRecord, format_table, report
-from inspection_nodes.core.image_encoding import to_rgb8
+from inspection_nodes.core.io.camera import SourceError, list_images
+from inspection_nodes.core.io.image_encoding import to_rgb8
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = PACKAGE_DIR.parent
 DEFAULT_CONFIG = REPO / "config" / "bottle.yaml"
 PIPELINE_TOPICS = [
     "camera/image_raw",

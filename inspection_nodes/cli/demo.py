@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from inspection_nodes import PACKAGE_DIR
+
+REPO = PACKAGE_DIR.parent
 DATA = REPO.parent / "shared" / "data" / "mvtec_ad" / "bottle"
 
 

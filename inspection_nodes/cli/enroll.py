@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core import mvtec
     from inspection_nodes.core.engine import EngineError, EnrollConfig, enroll_images
+    from inspection_nodes.core.io import mvtec
     from inspection_nodes.core.model_artifact import ArtifactError, update_registry
 
     try:

@@ -30,7 +30,8 @@ def evaluate_engine(engine: Any, category: Path, warmup: int = 3) -> dict:
     """
     import numpy as np
 
-    from inspection_nodes.core import metrics, mvtec
+    from inspection_nodes.core import metrics
+    from inspection_nodes.core.io import mvtec
 
     samples = mvtec.list_test_samples(category)
     size = engine.input_size
@@ -99,7 +100,7 @@ def summary(result: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.engine import AnomalyEngine, EngineError
-    from inspection_nodes.core.mvtec import DatasetError
+    from inspection_nodes.core.io.mvtec import DatasetError
 
     try:
         # This process owns the CPU and runs backbone and scorer back to back: let ONNX

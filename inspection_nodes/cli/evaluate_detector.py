@@ -56,7 +56,7 @@ def summary(result: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.detector import DetectorConfig, DetectorError, YoloDetector
     from inspection_nodes.core.detector_evaluation import evaluate, load_samples
-    from inspection_nodes.core.mvtec import DatasetError
+    from inspection_nodes.core.io.mvtec import DatasetError
 
     try:
         config = DetectorConfig(

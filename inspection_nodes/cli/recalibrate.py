@@ -40,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core import model_artifact, mvtec, recalibration
+    from inspection_nodes.core import model_artifact, recalibration
     from inspection_nodes.core.engine import EngineError
+    from inspection_nodes.core.io import mvtec
 
     out = args.out or recalibration.next_version_dir(args.model)
     registry = args.registry or out.parent / "registry.json"

@@ -31,7 +31,7 @@ def comparable(verdict) -> tuple:
 
 
 def replay(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.bag_io import read_messages
+    from inspection_nodes.core.io.bags import read_messages
 
     if not args.bag.exists():
         print(f"error: bag not found: {args.bag}")

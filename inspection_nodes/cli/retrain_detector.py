@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.detector import DetectorConfig, YoloDetector
     from inspection_nodes.core.detector_evaluation import evaluate, load_samples, samples_hash
     from inspection_nodes.core.detector_registry import DetectorRegistry
-    from inspection_nodes.core.mvtec import DatasetError
+    from inspection_nodes.core.io.mvtec import DatasetError
     from inspection_nodes.core.retrain import RetrainPolicy, RetrainTrigger
 
     try:

@@ -147,7 +147,7 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
     model = save_model(args.out, result.onnx, result.weights, manifest)
     if args.int8_images > 0:
         from inspection_nodes.core.detector_quantization import quantize_int8
-        from inspection_nodes.core.mvtec import read_rgb
+        from inspection_nodes.core.io.mvtec import read_rgb
         from inspection_nodes.core.yolo_dataset import list_images
 
         calibration = list_images(prepared.spec.splits["train"])[: args.int8_images]
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.detector import DetectorError
     from inspection_nodes.core.detector_registry import DetectorArtifactError
     from inspection_nodes.core.detector_training import TrainingError
-    from inspection_nodes.core.mvtec import DatasetError
+    from inspection_nodes.core.io.mvtec import DatasetError
 
     try:
         if args.work_dir is not None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspection_nodes.core.mvtec import DatasetError
+from inspection_nodes.core.io.mvtec import DatasetError
 
 CLASS_NAMES: tuple[str, ...] = ("open", "short", "mousebite", "spur", "spurious_copper", "pin_hole")
 INPUT_MODES: tuple[str, ...] = ("plain", "template")

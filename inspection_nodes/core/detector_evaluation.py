@@ -20,7 +20,7 @@ import numpy as np
 from inspection_nodes.core import deeppcb, metrics, yolo_dataset
 from inspection_nodes.core.detection_metrics import DetectionEvaluator
 from inspection_nodes.core.detector import YoloDetector
-from inspection_nodes.core.mvtec import DatasetError, read_rgb
+from inspection_nodes.core.io.mvtec import DatasetError, read_rgb
 
 EVAL_CONFIDENCE = 0.001
 

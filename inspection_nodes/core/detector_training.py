@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspection_nodes.core import deeppcb, yolo_dataset
-from inspection_nodes.core.mvtec import DatasetError
+from inspection_nodes.core.io.mvtec import DatasetError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 

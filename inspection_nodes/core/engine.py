@@ -23,11 +23,11 @@ from threadpoolctl import threadpool_limits
 from inspection_nodes.core import heatmap
 from inspection_nodes.core.components.backends import BackendError, FeatureBackend, create_backend
 from inspection_nodes.core.components.feature_aggregation import aggregate, aggregate_batch
+from inspection_nodes.core.io.roi import resize
 from inspection_nodes.core.model_artifact import Artifact, ArtifactError, load_artifact
 from inspection_nodes.core.padim.model import PadimModel
 from inspection_nodes.core.patchcore.anomaly_map import AnomalyMapGenerator
 from inspection_nodes.core.patchcore.model import PatchCoreModel
-from inspection_nodes.core.roi import resize
 
 NEAREST_NORMALS = 3
 

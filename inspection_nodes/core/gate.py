@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from inspection_nodes.core.counters import EventCounters
+from inspection_nodes.core.common.counters import EventCounters
 from inspection_nodes.core.gate_rules import (
     DetectionSet,
     GateConfig,

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inspection_nodes import PACKAGE_DIR
 from inspection_nodes.core.padim.model import PadimStats
 from inspection_nodes.core.patchcore.model import PatchCoreBank
 from inspection_nodes.core.thresholds import Thresholds
@@ -67,7 +68,7 @@ def code_version() -> str:
     """Package version plus the git commit of the checkout, when there is one."""
     from inspection_nodes import __version__
 
-    root = Path(__file__).resolve().parents[2]
+    root = PACKAGE_DIR.parent
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],

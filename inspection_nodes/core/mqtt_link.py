@@ -21,7 +21,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from inspection_nodes.core.counters import EventCounters
+from inspection_nodes.core.common.counters import EventCounters
 from inspection_nodes.core.outbox import Outbox
 
 

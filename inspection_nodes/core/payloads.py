@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+from inspection_nodes import PACKAGE_DIR
+
+SCHEMA_DIR = PACKAGE_DIR / "schemas"
 OUTBOUND_TYPES = ("verdict", "actuator_event", "stability", "command_result")
 
 

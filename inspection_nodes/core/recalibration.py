@@ -41,8 +41,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspection_nodes.core import model_artifact, mvtec, stability_baseline, thresholds
+from inspection_nodes.core import model_artifact, stability_baseline, thresholds
 from inspection_nodes.core.engine import AnomalyEngine
+from inspection_nodes.core.io import mvtec
 from inspection_nodes.core.model_artifact import Artifact
 from inspection_nodes.core.stability_plot import render_histogram
 

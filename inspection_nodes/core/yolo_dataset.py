@@ -16,7 +16,7 @@ import numpy as np
 import yaml
 
 from inspection_nodes.core.deeppcb import LabelError
-from inspection_nodes.core.mvtec import IMAGE_SUFFIXES, DatasetError
+from inspection_nodes.core.io.mvtec import IMAGE_SUFFIXES, DatasetError
 
 
 @dataclass(frozen=True)

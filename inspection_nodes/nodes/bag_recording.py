@@ -15,7 +15,7 @@ from inspection_msgs.msg import (
     UnitRejection,
     Verdict,
 )
-from inspection_nodes.core.bag_io import BagRecorder
+from inspection_nodes.core.io.bags import BagRecorder
 from inspection_nodes.nodes.qos import RESULT_QOS, STATUS_QOS, UNIT_IMAGE_QOS
 
 RECORDED = (

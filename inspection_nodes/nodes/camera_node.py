@@ -14,7 +14,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from inspection_msgs.msg import CaptureEvent, UnitRejection, Verdict
-from inspection_nodes.core.camera import SOURCE_TYPES, SourceError, open_source
+from inspection_nodes.core.io.camera import SOURCE_TYPES, SourceError, open_source
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, stamp_to_ns, wall_ns
 from inspection_nodes.nodes.intra_process import IntraProcess, consumed_in_process

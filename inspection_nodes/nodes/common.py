@@ -13,7 +13,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
-from inspection_nodes.core.counters import EventCounters
+from inspection_nodes.core.common.counters import EventCounters
 
 
 @dataclass(frozen=True)

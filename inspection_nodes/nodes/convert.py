@@ -10,7 +10,7 @@ from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import StageTiming
-from inspection_nodes.core.image_encoding import encoding_for, image_array
+from inspection_nodes.core.io.image_encoding import encoding_for, image_array
 
 NS_PER_S = 1_000_000_000
 

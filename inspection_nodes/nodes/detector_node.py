@@ -19,8 +19,8 @@ from inspection_nodes.core.detector import (
     parse_crop,
     roi_to_frame,
 )
-from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
-from inspection_nodes.core.mvtec import DatasetError, read_rgb
+from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.io.mvtec import DatasetError, read_rgb
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable

@@ -10,7 +10,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import PatchEmbedding, UnitRejection
-from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import (
     float32_array,

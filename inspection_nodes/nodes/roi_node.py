@@ -10,8 +10,8 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from inspection_msgs.msg import UnitRejection
-from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
-from inspection_nodes.core.roi import RoiConfig, RoiError, RoiExtractor
+from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.io.roi import RoiConfig, RoiError, RoiExtractor
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array
 from inspection_nodes.nodes.intra_process import IntraProcess, subscribe_input

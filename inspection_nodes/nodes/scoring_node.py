@@ -12,7 +12,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import AnomalyResult, PatchEmbedding, UnitRejection
-from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.model_artifact import embedding_versions
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing

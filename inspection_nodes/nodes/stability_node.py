@@ -31,7 +31,7 @@ from inspection_msgs.msg import (
 )
 from inspection_msgs.srv import Recalibrate
 from inspection_nodes.core import model_artifact
-from inspection_nodes.core.image_encoding import ImageFormatError, to_rgb8
+from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.stability import LEVELS, StabilityConfig, StabilityMonitor
 from inspection_nodes.core.stability_baseline import Baseline, BaselineError, load_baseline
 from inspection_nodes.core.stability_plot import render_index
@@ -319,8 +319,9 @@ class StabilityNode(Node):
             )
             return response
         # Imported here: the engine's libraries would add seconds to every start-up.
-        from inspection_nodes.core import mvtec, recalibration
+        from inspection_nodes.core import recalibration
         from inspection_nodes.core.engine import EngineError
+        from inspection_nodes.core.io import mvtec
 
         self._busy = True
         try:
@@ -343,7 +344,8 @@ class StabilityNode(Node):
         return response
 
     async def _recalibrate(self, request: Recalibrate.Request, response) -> str:
-        from inspection_nodes.core import mvtec, recalibration
+        from inspection_nodes.core import recalibration
+        from inspection_nodes.core.io import mvtec
 
         parent, by = self._model_dir, request.requested_by.strip()
         features, digest = None, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rclpy.node import Node
 
 from inspection_msgs.msg import CaptureEvent
-from inspection_nodes.core.unit_ids import UnitIdTable
+from inspection_nodes.core.io.unit_ids import UnitIdTable
 from inspection_nodes.nodes.convert import stamp_to_ns
 from inspection_nodes.nodes.qos import RESULT_QOS
 

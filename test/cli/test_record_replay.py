@@ -7,7 +7,7 @@ import pytest
 from helpers.cli import run_inspection
 from helpers.station import station_config
 
-from inspection_nodes.core.bag_io import read_messages
+from inspection_nodes.core.io.bags import read_messages
 
 pytestmark = pytest.mark.launch
 

@@ -8,7 +8,7 @@ import pytest
 from helpers.detector_data import GROUP, deeppcb_root, make_deeppcb_subset
 
 from inspection_nodes.core import deeppcb, yolo_dataset
-from inspection_nodes.core.mvtec import DatasetError, read_rgb
+from inspection_nodes.core.io.mvtec import DatasetError, read_rgb
 
 
 def test_official_split_of_the_shared_subset_uses_only_present_groups(shared_data: Path) -> None:

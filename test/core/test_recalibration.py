@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from inspection_nodes.core import model_artifact, mvtec
+from inspection_nodes.core import model_artifact
 from inspection_nodes.core.engine import AnomalyEngine
+from inspection_nodes.core.io import mvtec
 from inspection_nodes.core.recalibration import (
     HISTOGRAM_FILE,
     RecalibrationError,

@@ -8,7 +8,7 @@ import pytest
 
 from inspection_nodes.core import yolo_dataset
 from inspection_nodes.core.deeppcb import LabelError
-from inspection_nodes.core.mvtec import DatasetError
+from inspection_nodes.core.io.mvtec import DatasetError
 
 
 def make_layout(root: Path, labels: dict[str, str], names=("scratch", "dent")) -> Path:

@@ -19,7 +19,8 @@ from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import AnomalyResult, PatchEmbedding, StabilityReport
 from inspection_msgs.srv import Recalibrate
-from inspection_nodes.core import model_artifact, mvtec
+from inspection_nodes.core import model_artifact
+from inspection_nodes.core.io import mvtec
 from inspection_nodes.nodes.convert import ns_to_stamp
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, STATUS_QOS, UNIT_IMAGE_QOS
 from inspection_nodes.nodes.stability_node import StabilityNode

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from inspection_nodes.core.counters import EventCounters
+from inspection_nodes.core.common.counters import EventCounters
 
 BACKOFF_START_S = 0.05
 BACKOFF_MAX_S = 2.0

@@ -16,7 +16,7 @@ from inspection_nodes.core.actuation.scheduler import (
     PulseScheduler,
     fire_time_ns,
 )
-from inspection_nodes.core.counters import EventCounters
+from inspection_nodes.core.common.counters import EventCounters
 
 MS = 1_000_000
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers.anomaly_data import make_category
 
-from inspection_nodes.core import mvtec
+from inspection_nodes.core.io import mvtec
 
 BOTTLE = mvtec.default_data_dir() / "mvtec_ad" / "bottle"
 

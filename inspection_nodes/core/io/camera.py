@@ -117,7 +117,7 @@ def _device_frames(capture: cv2.VideoCapture, device: str) -> Iterator[Frame]:
 
 def bag_frames(path: Path, topic: str, loop: bool = False) -> Iterator[Frame]:
     """sensor_msgs/Image messages of one topic of a ROS 2 bag (MCAP or sqlite3)."""
-    from inspection_nodes.core.bag_io import read_images
+    from inspection_nodes.core.io.bags import read_images
 
     if not path.exists():
         raise SourceError(f"bag not found: {path}")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inspection_nodes.core.roi import RoiConfig, RoiError, RoiExtractor
+from inspection_nodes.core.io.roi import RoiConfig, RoiError, RoiExtractor
 
 
 def _frame(h=100, w=120):
@@ -64,7 +64,7 @@ def test_large_area_reduction_matches_opencv_area_resize(shape, size):
     averages to flat grey instead of a moire pattern."""
     import cv2
 
-    from inspection_nodes.core.roi import resize
+    from inspection_nodes.core.io.roi import resize
 
     ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     smooth = ((np.sin(xs / 37.0) + np.cos(ys / 23.0)) * 60 + 128).astype(np.uint8)
@@ -81,7 +81,7 @@ def test_large_area_reduction_matches_opencv_area_resize(shape, size):
 def test_other_interpolations_and_small_ratios_are_plain_opencv():
     import cv2
 
-    from inspection_nodes.core.roi import resize
+    from inspection_nodes.core.io.roi import resize
 
     frame = _frame(100, 120)
     for interpolation, size in ((cv2.INTER_LINEAR, (30, 20)), (cv2.INTER_AREA, (80, 70))):

@@ -6,7 +6,7 @@ import numpy as np
 from helpers.messages import custom_message_types, filled
 from rclpy.serialization import deserialize_message, serialize_message
 
-from inspection_nodes.core.bag_io import cell_typestore
+from inspection_nodes.core.io.bags import cell_typestore
 
 
 def _same(rclpy_value, rosbags_value) -> bool:

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inspection_nodes.core.camera import SourceError, folder_frames, list_images, open_source
+from inspection_nodes.core.io.camera import SourceError, folder_frames, list_images, open_source
 
 
 def _write(path: Path, value: int) -> None:

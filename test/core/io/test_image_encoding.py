@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inspection_nodes.core.image_encoding import (
+from inspection_nodes.core.io.image_encoding import (
     ImageFormatError,
     encoding_for,
     image_array,

@@ -21,7 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspection_nodes.core.roi import resize
+from inspection_nodes import PACKAGE_DIR
+from inspection_nodes.core.io.roi import resize
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 DATA_ENV = "INSPECTION_DATA_DIR"
@@ -46,7 +47,7 @@ def default_data_dir() -> Path:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+    return PACKAGE_DIR.parent / ".." / "shared" / "data"
 
 
 def _images_in(folder: Path) -> list[Path]:

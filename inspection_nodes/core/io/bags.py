@@ -14,15 +14,15 @@ import numpy as np
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-from inspection_nodes.core.image_encoding import ImageFormatError, image_array
+from inspection_nodes import PACKAGE_DIR
+from inspection_nodes.core.io.image_encoding import ImageFormatError, image_array
 
 INTERFACE_PACKAGE = "inspection_msgs"
 
 
 def msg_dir() -> Path:
     """msg/ of the source tree, or of the installed share/inspection_nodes when not in a clone."""
-    here = Path(__file__).resolve()
-    source = here.parents[2] / "msg"
+    source = PACKAGE_DIR.parent / "msg"
     if source.is_dir():
         return source
     import sys
@@ -56,7 +56,7 @@ def read_images(path: Path, topic: str) -> Iterator[tuple[int, np.ndarray | str]
     import cv2
     from rosbags.highlevel import AnyReader
 
-    from inspection_nodes.core.image_encoding import to_rgb8
+    from inspection_nodes.core.io.image_encoding import to_rgb8
 
     with AnyReader([path], default_typestore=cell_typestore()) as reader:
         connections = [c for c in reader.connections if c.topic == topic]
