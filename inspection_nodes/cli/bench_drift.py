@@ -6,8 +6,9 @@ engine and the core StabilityMonitor in process, unit by unit, as the stability 
 
 1. `units_before_shift` units unchanged: every unit at level recalibrate is a false alert;
 2. brightness x0.75 (-25 %) until the level reaches recalibrate (detection delay in units);
-   then recalibrate (core/recalibration.py) with the train/good images under the same shift, as
-   a technician running known-good parts would, and stream `units_after` shifted units again;
+   then recalibrate (core/anomaly/recalibration.py) with the train/good images under the same
+   shift, as a technician running known-good parts would, and stream `units_after` shifted units
+   again;
 3. on top of that a small camera movement (translation `shift` of the ROI size in x and y,
    rotation `rotation_deg`, border reflected) until detection; recalibrate again from the
    first recalibrated version and stream `units_after` units.
@@ -125,7 +126,7 @@ class DriftStream:
         return indices, levels, first
 
     def auroc(self, shift: str, images: list[np.ndarray], labels: np.ndarray) -> float:
-        from inspection_nodes.core import metrics
+        from inspection_nodes.core.anomaly import metrics
 
         offset = 10_000  # test images are cached apart from the streamed good ones
         scores = [self.score(shift, offset + i, img) for i, img in enumerate(images)]
@@ -161,8 +162,8 @@ def drift_bench(
     units_after: int = 100,
 ) -> dict:
     """Run the three phases (module docstring) and return the result dict."""
-    from inspection_nodes.core import recalibration
-    from inspection_nodes.core.engine import AnomalyEngine
+    from inspection_nodes.core.anomaly import recalibration
+    from inspection_nodes.core.anomaly.engine import AnomalyEngine
     from inspection_nodes.core.io import mvtec
     from inspection_nodes.core.stability import StabilityConfig, StabilityMonitor
     from inspection_nodes.core.stability_baseline import load_baseline
@@ -225,7 +226,7 @@ def drift_bench(
         models.append(
             {
                 "model_dir": str(out),
-                "model_version": recal.manifest["model_version"],
+                "model_version": recal.manifest.model_version,
                 "threshold_before": recal.threshold_before,
                 "threshold_after": recal.threshold_after,
             }
@@ -287,9 +288,9 @@ def summary(r: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.engine import EngineError
+    from inspection_nodes.core.anomaly.engine import EngineError
+    from inspection_nodes.core.anomaly.recalibration import RecalibrationError
     from inspection_nodes.core.io.mvtec import DatasetError
-    from inspection_nodes.core.recalibration import RecalibrationError
     from inspection_nodes.core.stability_baseline import BaselineError
 
     try:

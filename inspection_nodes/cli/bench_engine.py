@@ -45,8 +45,8 @@ def _anomalib(category: Path, size: int) -> dict:
     import torch
     from anomalib.models.image.patchcore.torch_model import PatchcoreModel
 
-    from inspection_nodes.core import metrics
-    from inspection_nodes.core.components.backbone import load_positional, load_weights
+    from inspection_nodes.core.anomaly import metrics
+    from inspection_nodes.core.anomaly.backbone import load_positional, load_weights
     from inspection_nodes.core.io import mvtec
 
     model = PatchcoreModel(
@@ -105,7 +105,8 @@ def _anomalib(category: Path, size: int) -> dict:
 
 def _ours(category: Path, model_dir: Path) -> dict:
     from inspection_nodes.cli.evaluate import evaluate_engine
-    from inspection_nodes.core.engine import AnomalyEngine, enroll_images
+    from inspection_nodes.core.anomaly.engine import AnomalyEngine
+    from inspection_nodes.core.anomaly.enrollment import enroll_images
     from inspection_nodes.core.io import mvtec
 
     paths = mvtec.list_train_images(category)

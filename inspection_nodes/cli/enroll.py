@@ -30,9 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.engine import EngineError, EnrollConfig, enroll_images
+    from inspection_nodes.core.anomaly.artifact import ArtifactError
+    from inspection_nodes.core.anomaly.engine import EngineError
+    from inspection_nodes.core.anomaly.enrollment import EnrollConfig, enroll_images
+    from inspection_nodes.core.anomaly.registry import update_registry
     from inspection_nodes.core.io import mvtec
-    from inspection_nodes.core.model_artifact import ArtifactError, update_registry
 
     try:
         paths = mvtec.list_train_images(args.data)
@@ -45,17 +47,23 @@ def run(args: argparse.Namespace) -> int:
             coreset_ratio=args.coreset_ratio,
             holdout_fraction=args.holdout,
         )
-        dataset = {"path": str(args.data), "hash": mvtec.dataset_hash(paths)}
-        manifest = enroll_images(images, [p.name for p in paths], args.out, config, dataset)
+        manifest = enroll_images(
+            images,
+            [p.name for p in paths],
+            args.out,
+            config,
+            data_path=str(args.data),
+            data_hash=mvtec.dataset_hash(paths),
+        )
         registry = args.registry or args.out.resolve().parent / "registry.json"
         update_registry(registry, args.out, manifest)
     except (EngineError, mvtec.DatasetError, ArtifactError, ValueError) as exc:
         print(f"inspection enroll: error: {exc}", file=sys.stderr)
         return 2
-    metrics = manifest["metrics"]
+    metrics = manifest.metrics
     print(
-        f"enrolled {manifest['model_version']} from {len(paths)} images in "
-        f"{metrics['enroll_s']:.1f} s: bank {metrics['bank_size']} rows "
-        f"({metrics['bank_bytes'] / 1e6:.1f} MB) -> {args.out} (registry {registry})"
+        f"enrolled {manifest.model_version} from {len(paths)} images in "
+        f"{metrics.enroll_s:.1f} s: bank {metrics.bank_size} rows "
+        f"({metrics.bank_bytes / 1e6:.1f} MB) -> {args.out} (registry {registry})"
     )
     return 0

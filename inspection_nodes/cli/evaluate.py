@@ -30,7 +30,7 @@ def evaluate_engine(engine: Any, category: Path, warmup: int = 3) -> dict:
     """
     import numpy as np
 
-    from inspection_nodes.core import metrics
+    from inspection_nodes.core.anomaly import metrics
     from inspection_nodes.core.io import mvtec
 
     samples = mvtec.list_test_samples(category)
@@ -99,7 +99,7 @@ def summary(result: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.engine import AnomalyEngine, EngineError
+    from inspection_nodes.core.anomaly.engine import AnomalyEngine, EngineError
     from inspection_nodes.core.io.mvtec import DatasetError
 
     try:

@@ -1,5 +1,5 @@
 """`inspection recalibrate`: a new model version from a folder of good images (guided
-recalibration, core/recalibration.py); `inspection rollback` undoes it."""
+recalibration, core/anomaly/recalibration.py); `inspection rollback` undoes it."""
 
 from __future__ import annotations
 
@@ -40,8 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core import model_artifact, recalibration
-    from inspection_nodes.core.engine import EngineError
+    from inspection_nodes.core.anomaly import recalibration
+    from inspection_nodes.core.anomaly.artifact import ArtifactError
+    from inspection_nodes.core.anomaly.engine import EngineError
+    from inspection_nodes.core.anomaly.registry import set_active
     from inspection_nodes.core.io import mvtec
 
     out = args.out or recalibration.next_version_dir(args.model)
@@ -61,19 +63,19 @@ def run(args: argparse.Namespace) -> int:
             backend=args.backend,
         )
         if not args.no_activate:
-            model_artifact.set_active(registry, result.model_dir, result.manifest)
+            set_active(registry, result.model_dir, result.manifest)
     except (
         recalibration.RecalibrationError,
         EngineError,
         mvtec.DatasetError,
-        model_artifact.ArtifactError,
+        ArtifactError,
         OSError,
     ) as exc:
         print(f"inspection recalibrate: error: {exc}", file=sys.stderr)
         return 2
     m = result.manifest
     print(
-        f"{m['model_version']} (parent {m['parent_version']}) from {len(paths)} images -> "
+        f"{m.model_version} (parent {m.parent_version}) from {len(paths)} images -> "
         f"{result.model_dir}\n"
         f"  image threshold {result.threshold_before:.3f} -> {result.threshold_after:.3f}; "
         f"good-score histogram {result.histogram}\n"

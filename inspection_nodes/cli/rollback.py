@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.model_artifact import ArtifactError
-    from inspection_nodes.core.recalibration import RecalibrationError, rollback
+    from inspection_nodes.core.anomaly.artifact import ArtifactError
+    from inspection_nodes.core.anomaly.recalibration import RecalibrationError, rollback
 
     registry = args.registry or args.model.parent / "registry.json"
     try:

@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspection_nodes.core.components.backends import BackendError
 from inspection_nodes.core.deeppcb import INPUT_MODES, compose
 from inspection_nodes.core.detector_registry import DetectorArtifactError, DetectorModel, load_model
+from inspection_nodes.core.inference.backends import BackendError
 
 BACKENDS = ("onnxruntime", "tensorrt", "torch")
 PRECISIONS = ("fp32", "int8")  # int8: the model's INT8 ONNX file, ONNX Runtime only
@@ -144,7 +144,7 @@ def postprocess(
 
 
 def _onnxruntime_runner(model: DetectorModel, config: DetectorConfig) -> Callable:
-    from inspection_nodes.core.components.backends import OnnxRuntimeBackend
+    from inspection_nodes.core.inference.backends import OnnxRuntimeBackend
 
     path = model.int8_path if config.precision == "int8" else model.onnx_path
     if not path.is_file():
@@ -156,7 +156,7 @@ def _onnxruntime_runner(model: DetectorModel, config: DetectorConfig) -> Callabl
 
 
 def _tensorrt_runner(model: DetectorModel, config: DetectorConfig) -> Callable:
-    from inspection_nodes.core.components.backends import TensorRTBackend
+    from inspection_nodes.core.inference.backends import TensorRTBackend
 
     backend = TensorRTBackend(model.onnx_path, fp16=True, max_batch=1)
     return lambda blob: backend(blob)[0]

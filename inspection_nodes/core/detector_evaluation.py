@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inspection_nodes.core import deeppcb, metrics, yolo_dataset
+from inspection_nodes.core import deeppcb, yolo_dataset
+from inspection_nodes.core.anomaly import metrics
 from inspection_nodes.core.detection_metrics import DetectionEvaluator
 from inspection_nodes.core.detector import YoloDetector
 from inspection_nodes.core.io.mvtec import DatasetError, read_rgb

@@ -25,8 +25,8 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from inspection_nodes.core.components.onnx_export import INPUT_NAME
 from inspection_nodes.core.detector import letterbox
+from inspection_nodes.core.inference.backends import INPUT_NAME
 
 
 class _Calibration(CalibrationDataReader):

@@ -21,7 +21,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspection_nodes.core.model_artifact import code_version, utc_now
+from inspection_nodes.core.common.files import write_json_atomic
+from inspection_nodes.core.common.provenance import code_version, compact_stamp, utc_now
 
 FORMAT = "inspection-detector"
 FORMAT_VERSION = 1
@@ -72,16 +73,9 @@ class DetectorModel:
         return str(self.manifest["model_version"])
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
 def model_version(dataset_hash: str, created: str) -> str:
     """`det-<UTC time>-<dataset hash prefix>`: sortable, and names the data it learned from."""
-    stamp = created.replace("-", "").replace(":", "").rstrip("Z")
-    return f"det-{stamp}-{dataset_hash[:8]}"
+    return f"det-{compact_stamp(created).rstrip('Z')}-{dataset_hash[:8]}"
 
 
 def save_model(model_dir: Path, onnx: Path, weights: Path | None, manifest: dict) -> DetectorModel:
@@ -101,14 +95,14 @@ def save_model(model_dir: Path, onnx: Path, weights: Path | None, manifest: dict
         "model_version": manifest.get("model_version")
         or model_version(manifest["dataset"]["hash"].split(":")[0], created),
     }
-    _write_json(model_dir / MANIFEST, full)
+    write_json_atomic(model_dir / MANIFEST, full)
     return DetectorModel(model_dir, full)
 
 
 def update_manifest(model: DetectorModel, **sections: dict) -> DetectorModel:
     """Replace top-level sections of a model's manifest (e.g. metrics after evaluation)."""
     manifest = {**model.manifest, **sections}
-    _write_json(model.path / MANIFEST, manifest)
+    write_json_atomic(model.path / MANIFEST, manifest)
     return DetectorModel(model.path, manifest)
 
 
@@ -193,7 +187,7 @@ class DetectorRegistry:
                     other["status"] = "retired"
             data["deployed"] = rel
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(self.path, data)
+        write_json_atomic(self.path, data)
         return entry
 
     def deployed(self) -> dict | None:

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inspection_nodes.core.common.provenance import compact_stamp, utc_now
 from inspection_nodes.core.detector_registry import DetectorRegistry, load_model
-from inspection_nodes.core.model_artifact import utc_now
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class RetrainTrigger:
             return None
         now = utc_now()
         return RetrainJob(
-            job_id=f"retrain-{now.replace(':', '').replace('-', '')}-{dataset_hash[:8]}",
+            job_id=f"retrain-{compact_stamp(now)}-{dataset_hash[:8]}",
             new_labels=new,
             due_classes=due,
             dataset_hash=dataset_hash,

@@ -56,7 +56,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
         self.intra_process_inputs = {"roi/image": self._on_roi}
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        from inspection_nodes.core.engine import AnomalyEngine, EngineError
+        from inspection_nodes.core.anomaly.engine import AnomalyEngine, EngineError
 
         p = self.params
         try:

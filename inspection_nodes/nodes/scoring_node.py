@@ -13,7 +13,6 @@ from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import AnomalyResult, PatchEmbedding, UnitRejection
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
-from inspection_nodes.core.model_artifact import embedding_versions
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
 from inspection_nodes.nodes.intra_process import subscribe_input
@@ -40,7 +39,7 @@ ROI_CACHE = 32  # ROIs kept for overlays; embeddings arrive within a few frames 
 def load_scorer(model_dir: str):
     """A scoring-only engine, warmed up: the first search and map allocate, which must not land
     on the first unit after start-up or after a model switch. Raises EngineError."""
-    from inspection_nodes.core.engine import AnomalyEngine
+    from inspection_nodes.core.anomaly.engine import AnomalyEngine
 
     engine = AnomalyEngine.load(model_dir, backend="none")
     size = engine.input_size
@@ -58,7 +57,7 @@ class ScoringNode(Node):
         self.health = Health(self)
         # A missing or incompatible model is fatal at start-up: the error names the cause.
         self.engine = load_scorer(self.params["model_dir"])
-        self._accepts = embedding_versions(self.engine.artifact.manifest)
+        self._accepts = self.engine.artifact.manifest.accepted_embeddings
         self.add_on_set_parameters_callback(self._on_set_parameters)
         qos = overridable()
         self._result_pub = self.create_publisher(
@@ -84,8 +83,8 @@ class ScoringNode(Node):
         """Reload hook (recalibration, rollback): a new `model_dir` is loaded and checked before
         it replaces the running model between two units; a model that fails to load is refused
         with the reason. Recalibrated versions keep the backbone, so they also accept the
-        running embedding node's features (`embedding_versions` of their manifest)."""
-        from inspection_nodes.core.engine import EngineError
+        running embedding node's features (`accepted_embeddings` of their manifest)."""
+        from inspection_nodes.core.anomaly.engine import EngineError
 
         for param in params:
             if param.name != "model_dir":
@@ -94,7 +93,7 @@ class ScoringNode(Node):
                 engine = load_scorer(param.value)
             except EngineError as exc:
                 return SetParametersResult(successful=False, reason=str(exc))
-            self.engine, self._accepts = engine, embedding_versions(engine.artifact.manifest)
+            self.engine, self._accepts = engine, engine.artifact.manifest.accepted_embeddings
             self.get_logger().info(f"model_dir {param.value}: now scoring {engine.model_version}")
             self.health.set_status(b"\x00", f"model {engine.model_version} ({engine.method})")
         return SetParametersResult(successful=True)

@@ -1,7 +1,7 @@
 """stability: drift monitor (stability index) and guided recalibration of the scoring model.
 
 Thin wrapper over core/stability.py (index), core/stability_baseline.py (what normal looked like
-at enrollment) and core/recalibration.py (new model version). It hosts `scoring/recalibrate`
+at enrollment) and core/anomaly/recalibration.py (new model version). It hosts `scoring/recalibrate`
 because the capture and the rebuild take seconds, which the scoring node's hot path must not
 wait for; the new version reaches the scoring node through its `model_dir` parameter
 (rcl_interfaces SetParameters), and this node follows whatever version the results carry.
@@ -30,7 +30,9 @@ from inspection_msgs.msg import (
     StabilityReport,
 )
 from inspection_msgs.srv import Recalibrate
-from inspection_nodes.core import model_artifact
+from inspection_nodes.core.anomaly import registry as model_registry
+from inspection_nodes.core.anomaly.artifact import ArtifactError, read_manifest
+from inspection_nodes.core.common.provenance import utc_now
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.stability import LEVELS, StabilityConfig, StabilityMonitor
 from inspection_nodes.core.stability_baseline import Baseline, BaselineError, load_baseline
@@ -163,9 +165,9 @@ class StabilityNode(Node):
             # Not fatal: monitoring is not in the gate path, and a cell started with another
             # model (`inspection cell --model`) is followed through the registry anyway.
             try:
-                self._version = str(model_artifact.read_manifest(self._model_dir)["model_version"])
+                self._version = read_manifest(self._model_dir).model_version
                 baseline = load_baseline(self._model_dir)
-            except (model_artifact.ArtifactError, BaselineError) as exc:
+            except (ArtifactError, BaselineError) as exc:
                 self.health.reject("unusable_model_dir", f"{exc}; reference window instead")
                 self._model_dir = None
         self.monitor = StabilityMonitor(self.config, baseline)
@@ -232,7 +234,7 @@ class StabilityNode(Node):
         self._other = (version, seen)
         if seen < FOLLOW_AFTER:
             return False
-        found = model_artifact.find_version(self._registry, version) if self._registry else None
+        found = model_registry.find_version(self._registry, version) if self._registry else None
         baseline = None
         if found is not None:
             try:
@@ -319,8 +321,8 @@ class StabilityNode(Node):
             )
             return response
         # Imported here: the engine's libraries would add seconds to every start-up.
-        from inspection_nodes.core import recalibration
-        from inspection_nodes.core.engine import EngineError
+        from inspection_nodes.core.anomaly import recalibration
+        from inspection_nodes.core.anomaly.engine import EngineError
         from inspection_nodes.core.io import mvtec
 
         self._busy = True
@@ -330,7 +332,7 @@ class StabilityNode(Node):
             recalibration.RecalibrationError,
             EngineError,
             mvtec.DatasetError,
-            model_artifact.ArtifactError,
+            ArtifactError,
             BaselineError,
             OSError,
         ) as exc:
@@ -344,7 +346,7 @@ class StabilityNode(Node):
         return response
 
     async def _recalibrate(self, request: Recalibrate.Request, response) -> str:
-        from inspection_nodes.core import recalibration
+        from inspection_nodes.core.anomaly import recalibration
         from inspection_nodes.core.io import mvtec
 
         parent, by = self._model_dir, request.requested_by.strip()
@@ -360,7 +362,7 @@ class StabilityNode(Node):
             images = [capture.rois[s] for s in stamps]
             features = np.stack([capture.features[s] for s in stamps])
             names = [capture.names.get(s, str(s)) for s in stamps]
-            source = f"next {request.units} units after {model_artifact.utc_now()}"
+            source = f"next {request.units} units after {utc_now()}"
         elif request.data_dir:
             paths = recalibration.good_image_paths(Path(request.data_dir))
             images = [mvtec.read_rgb(path) for path in paths]
@@ -379,14 +381,14 @@ class StabilityNode(Node):
             features=features,
             registry=self._registry,
         )
-        version = result.manifest["model_version"]
+        version = result.manifest.model_version
         ok, reason = await self._switch_scoring(result.model_dir)
         if not ok:
             return (
                 f"new version {version} written to {result.model_dir} but the scoring node did "
                 f"not load it ({reason}); the cell still runs {self._version}"
             )
-        model_artifact.set_active(self._registry, result.model_dir, result.manifest)
+        model_registry.set_active(self._registry, result.model_dir, result.manifest)
         self._activate(version, result.model_dir, load_baseline(result.model_dir))
         response.success, response.model_version = True, version
         return (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from inspection_nodes.cli.main import main
-from inspection_nodes.core import model_artifact
+from inspection_nodes.core.anomaly.manifest import ModelManifest
+from inspection_nodes.core.anomaly.registry import read_registry
 
 
 def test_recalibrate_then_roll_back(tiny_model, bottle_subset, tmp_path, capsys) -> None:
@@ -15,14 +16,14 @@ def test_recalibrate_then_roll_back(tiny_model, bottle_subset, tmp_path, capsys)
     assert main([*args, "--out", str(new), "--by", "tech-anna", *common]) == 0
     out = capsys.readouterr().out
     assert "image threshold" in out and "ros2 param set /scoring model_dir" in out
-    manifest = json.loads((new / "manifest.json").read_text())
-    assert manifest["recalibration"]["requested_by"] == "tech-anna"
-    assert manifest["dataset"]["n_images"] == 10
-    lineage = model_artifact.lineage(manifest)
-    assert model_artifact.read_registry(registry)["active"][lineage] == "bottle.r1"
+    manifest = ModelManifest.from_dict(json.loads((new / "manifest.json").read_text()))
+    assert manifest.recalibration.requested_by == "tech-anna"
+    assert manifest.dataset.n_images == 10
+    lineage = manifest.root_version
+    assert read_registry(registry)["active"][lineage] == "bottle.r1"
 
     assert main(["rollback", "--model", str(new), *common]) == 0
-    active = model_artifact.read_registry(registry)["active"][lineage]
+    active = read_registry(registry)["active"][lineage]
     assert (registry.parent / active).resolve() == tiny_model.resolve()
     assert main(["rollback", "--model", str(tiny_model), *common]) == 2
     assert "original enrollment" in capsys.readouterr().err

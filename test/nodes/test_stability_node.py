@@ -19,7 +19,8 @@ from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import AnomalyResult, PatchEmbedding, StabilityReport
 from inspection_msgs.srv import Recalibrate
-from inspection_nodes.core import model_artifact
+from inspection_nodes.core.anomaly.artifact import read_manifest
+from inspection_nodes.core.anomaly.registry import read_registry
 from inspection_nodes.core.io import mvtec
 from inspection_nodes.nodes.convert import ns_to_stamp
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, STATUS_QOS, UNIT_IMAGE_QOS
@@ -138,14 +139,14 @@ def test_bad_limits_stop_the_node_but_a_missing_model_does_not(ros_context, tmp_
 def test_recalibrate_from_the_next_units_switches_scoring_and_follows_rollback(
     ros_context, run, tiny_model, bottle_subset, tmp_path
 ) -> None:
-    from inspection_nodes.core.engine import AnomalyEngine
+    from inspection_nodes.core.anomaly.engine import AnomalyEngine
     from inspection_nodes.nodes.scoring_node import ScoringNode
 
     executor, probe, add = run
     parent = tmp_path / "models" / "bottle"
     shutil.copytree(tiny_model, parent)
     registry = parent.parent / "registry.json"
-    parent_version = model_artifact.read_manifest(parent)["model_version"]
+    parent_version = read_manifest(parent).model_version
     scoring = add(
         ScoringNode(
             context=ros_context,
@@ -181,12 +182,11 @@ def test_recalibrate_from_the_next_units_switches_scoring_and_follows_rollback(
     response = future.result()
     assert response.success, response.message
     new_dir = parent.parent / "bottle.r1"
-    manifest = model_artifact.read_manifest(new_dir)
-    assert response.model_version == manifest["model_version"] == scoring.engine.model_version
-    assert manifest["recalibration"]["requested_by"] == "tech-anna"
-    assert manifest["dataset"]["n_images"] == 10 and (new_dir / "recalibration.png").is_file()
-    lineage = model_artifact.lineage(manifest)
-    assert model_artifact.read_registry(registry)["active"][lineage] == "bottle.r1"
+    manifest = read_manifest(new_dir)
+    assert response.model_version == manifest.model_version == scoring.engine.model_version
+    assert manifest.recalibration.requested_by == "tech-anna"
+    assert manifest.dataset.n_images == 10 and (new_dir / "recalibration.png").is_file()
+    assert read_registry(registry)["active"][manifest.root_version] == "bottle.r1"
     assert node.monitor.baseline.source == "recalibration"
 
     # The running embedding node still stamps the parent version: scoring accepts it.

@@ -1,0 +1,1 @@
+"""What every stage shares: event counters, health levels, provenance, small file helpers."""

@@ -1,0 +1,1 @@
+"""PaDiM: per-position Gaussian of patch features, Mahalanobis anomaly map."""
