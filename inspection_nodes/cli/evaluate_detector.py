@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from inspection_nodes.core.detector import BACKENDS, PRECISIONS
+from inspection_nodes.core.detector.yolo import BACKENDS, PRECISIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,8 +54,8 @@ def summary(result: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.detector import DetectorConfig, DetectorError, YoloDetector
-    from inspection_nodes.core.detector_evaluation import evaluate, load_samples
+    from inspection_nodes.core.detector.evaluation import evaluate, load_samples
+    from inspection_nodes.core.detector.yolo import DetectorConfig, DetectorError, YoloDetector
     from inspection_nodes.core.io.mvtec import DatasetError
 
     try:

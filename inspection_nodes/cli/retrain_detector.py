@@ -70,12 +70,12 @@ def install(model_dir: Path, target: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from inspection_nodes.cli.train_detector import train_and_register
-    from inspection_nodes.core import yolo_dataset
-    from inspection_nodes.core.detector import DetectorConfig, YoloDetector
-    from inspection_nodes.core.detector_evaluation import evaluate, load_samples, samples_hash
-    from inspection_nodes.core.detector_registry import DetectorRegistry
+    from inspection_nodes.core.detector import yolo_dataset
+    from inspection_nodes.core.detector.evaluation import evaluate, load_samples, samples_hash
+    from inspection_nodes.core.detector.registry import DetectorRegistry
+    from inspection_nodes.core.detector.retrain import RetrainPolicy, RetrainTrigger
+    from inspection_nodes.core.detector.yolo import DetectorConfig, YoloDetector
     from inspection_nodes.core.io.mvtec import DatasetError
-    from inspection_nodes.core.retrain import RetrainPolicy, RetrainTrigger
 
     try:
         spec = yolo_dataset.read_data_yaml(args.data)

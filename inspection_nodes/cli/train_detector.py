@@ -9,8 +9,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from inspection_nodes.core.deeppcb import INPUT_MODES
-from inspection_nodes.core.detector_training import PRECISIONS
+from inspection_nodes.core.detector.deeppcb import INPUT_MODES
+from inspection_nodes.core.detector.training import PRECISIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -84,14 +84,14 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
 
 def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
     """The whole job: data -> training -> model directory -> evaluation -> registry entry."""
-    from inspection_nodes.core import detector_training as training
-    from inspection_nodes.core.detector import DetectorConfig, YoloDetector
-    from inspection_nodes.core.detector_evaluation import evaluate, load_samples
-    from inspection_nodes.core.detector_registry import (
+    from inspection_nodes.core.detector import training
+    from inspection_nodes.core.detector.evaluation import evaluate, load_samples
+    from inspection_nodes.core.detector.registry import (
         DetectorRegistry,
         save_model,
         update_manifest,
     )
+    from inspection_nodes.core.detector.yolo import DetectorConfig, YoloDetector
 
     config = training.TrainConfig(
         epochs=args.epochs,
@@ -146,9 +146,9 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
     }
     model = save_model(args.out, result.onnx, result.weights, manifest)
     if args.int8_images > 0:
-        from inspection_nodes.core.detector_quantization import quantize_int8
+        from inspection_nodes.core.detector.quantization import quantize_int8
+        from inspection_nodes.core.detector.yolo_dataset import list_images
         from inspection_nodes.core.io.mvtec import read_rgb
-        from inspection_nodes.core.yolo_dataset import list_images
 
         calibration = list_images(prepared.spec.splits["train"])[: args.int8_images]
         images = (read_rgb(path) for path in calibration)
@@ -168,9 +168,9 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.detector import DetectorError
-    from inspection_nodes.core.detector_registry import DetectorArtifactError
-    from inspection_nodes.core.detector_training import TrainingError
+    from inspection_nodes.core.detector.registry import DetectorArtifactError
+    from inspection_nodes.core.detector.training import TrainingError
+    from inspection_nodes.core.detector.yolo import DetectorError
     from inspection_nodes.core.io.mvtec import DatasetError
 
     try:

@@ -9,7 +9,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from sensor_msgs.msg import CameraInfo, Image
 
 from inspection_msgs.msg import Detection, Detections, UnitRejection
-from inspection_nodes.core.detector import (
+from inspection_nodes.core.detector.yolo import (
     BACKENDS,
     PRECISIONS,
     DetectorConfig,

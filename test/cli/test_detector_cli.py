@@ -11,9 +11,9 @@ from helpers.cli import run_inspection
 from helpers.detector_data import make_deeppcb_subset, tiny_detector
 
 from inspection_nodes.cli.main import main
-from inspection_nodes.core import deeppcb
-from inspection_nodes.core.deeppcb import CLASS_NAMES
-from inspection_nodes.core.detector_registry import DetectorRegistry, load_model
+from inspection_nodes.core.detector import deeppcb
+from inspection_nodes.core.detector.deeppcb import CLASS_NAMES
+from inspection_nodes.core.detector.registry import DetectorRegistry, load_model
 
 
 @pytest.fixture(scope="module")

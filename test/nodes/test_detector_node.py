@@ -17,7 +17,7 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import CaptureEvent, Detections, UnitRejection
-from inspection_nodes.core.detector_registry import load_model, update_manifest
+from inspection_nodes.core.detector.registry import load_model, update_manifest
 from inspection_nodes.nodes.detector_node import DetectorNode
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS
 

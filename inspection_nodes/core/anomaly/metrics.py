@@ -36,8 +36,3 @@ def score_margin(labels: np.ndarray, scores: np.ndarray) -> float:
     y = np.asarray(labels).ravel().astype(bool)
     s = np.asarray(scores, dtype=np.float64).ravel()
     return float(s[y].min() - s[~y].max())
-
-
-def percentile_ms(seconds: list[float], q: float) -> float:
-    """q-th percentile of durations in seconds, as milliseconds."""
-    return float(np.percentile(np.asarray(seconds) * 1e3, q))

@@ -5,12 +5,12 @@
                       dataset (layout, hash, box counts), training (config, time, per-epoch
                       history), metrics (our ONNX Runtime evaluation), code version, created
       model.onnx      fixed-size (1, 3, imgsz, imgsz) export, what the cell runs
-      model.int8.onnx the same, INT8-quantized for CPUs (optional, core/detector_quantization.py)
+      model.int8.onnx the same, INT8-quantized for CPUs (optional, core/detector/quantization.py)
       model.pt        the ultralytics checkpoint (torch backend; source of TensorRT is the ONNX)
 
 The registry (a JSON file, by default `detector_registry.json` beside the model directories) lists
 every trained model with dataset hash, validation-split hash, metrics, version and status, and
-names the deployed one; the retrain trigger (core/retrain.py) reads and writes it.
+names the deployed one; the retrain trigger (core/detector/retrain.py) reads and writes it.
 """
 
 from __future__ import annotations

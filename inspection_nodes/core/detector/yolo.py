@@ -2,7 +2,7 @@
 
 The network's output is the ultralytics detection head export: one tensor (1, 4 + classes,
 anchors) with box centre/size in input pixels, then one score per class. Three runtimes give it
-from the same model directory (core/detector_registry.py):
+from the same model directory (core/detector/registry.py):
 
 - `onnxruntime` (default, CPU): `model.onnx` through the shared ONNX Runtime backend;
 - `tensorrt`: an FP16 engine built from `model.onnx` on the target and cached beside it;
@@ -10,7 +10,7 @@ from the same model directory (core/detector_registry.py):
 
 Pre- and post-processing are numpy/OpenCV and identical for all three, so the backends differ
 only in the network arithmetic. In `template` input mode the tested image is composed with the
-station's defect-free template (core/deeppcb.compose) before the letterbox.
+station's defect-free template (core/detector/deeppcb.compose) before the letterbox.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspection_nodes.core.deeppcb import INPUT_MODES, compose
-from inspection_nodes.core.detector_registry import DetectorArtifactError, DetectorModel, load_model
+from inspection_nodes.core.detector.deeppcb import INPUT_MODES, compose
+from inspection_nodes.core.detector.registry import DetectorArtifactError, DetectorModel, load_model
 from inspection_nodes.core.inference.backends import BackendError
 
 BACKENDS = ("onnxruntime", "tensorrt", "torch")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from inspection_nodes.core.deeppcb import LabelError
+from inspection_nodes.core.detector.deeppcb import LabelError
 from inspection_nodes.core.io.mvtec import IMAGE_SUFFIXES, DatasetError
 
 

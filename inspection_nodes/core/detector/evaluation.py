@@ -1,8 +1,8 @@
-"""Evaluate a detector model directory with the cell's own inference path (core/detector.py).
+"""Evaluate a detector model directory with the cell's own inference path (core/detector/yolo.py).
 
 Data: a YOLO layout (its `val` split, images already in the model's input mode) or a DeepPCB
 root (its official test pairs, composed here for the model's input mode). mAP comes from
-core/detection_metrics at a low confidence (0.001, the usual mAP protocol); latency is timed in a
+core/detector/metrics at a low confidence (0.001, the usual mAP protocol); latency is timed in a
 second pass at the detector's deployed confidence, per image with the image already in memory:
 composition (template mode), letterbox, network, NMS — what the detector node does per ROI.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from inspection_nodes.core import deeppcb, yolo_dataset
-from inspection_nodes.core.anomaly import metrics
-from inspection_nodes.core.detection_metrics import DetectionEvaluator
-from inspection_nodes.core.detector import YoloDetector
+from inspection_nodes.core.common.timing import percentile_ms
+from inspection_nodes.core.detector import deeppcb, yolo_dataset
+from inspection_nodes.core.detector.metrics import DetectionEvaluator
+from inspection_nodes.core.detector.yolo import YoloDetector
 from inspection_nodes.core.io.mvtec import DatasetError, read_rgb
 
 EVAL_CONFIDENCE = 0.001
@@ -121,8 +121,8 @@ def evaluate(detector: YoloDetector, samples: list[EvalSample], warmup: int = 3)
         **evaluator.result(),
         "n_images": len(samples),
         "latency_ms": {
-            "p50": metrics.percentile_ms(latency, 50),
-            "p99": metrics.percentile_ms(latency, 99),
+            "p50": percentile_ms(latency, 50),
+            "p99": percentile_ms(latency, 99),
             "mean": float(np.mean(latency) * 1e3),
         },
         "imgsz": detector.size,

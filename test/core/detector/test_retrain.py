@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from inspection_nodes.core.detector_registry import DetectorRegistry, load_model, save_model
-from inspection_nodes.core.retrain import (
+from inspection_nodes.core.detector.registry import DetectorRegistry, load_model, save_model
+from inspection_nodes.core.detector.retrain import (
     RetrainPolicy,
     RetrainTrigger,
     decide,

@@ -260,7 +260,7 @@ def write_data_yaml(out_dir: Path, splits: Iterable[str], input_mode: str) -> Pa
     """data.yaml in the ultralytics format (path relative to the yaml, names by index)."""
     splits = list(splits)
     lines = [
-        "# written by inspection_nodes.core.deeppcb (DeepPCB, research use only)",
+        "# written by inspection_nodes.core.detector.deeppcb (DeepPCB, research use only)",
         f"train: images/{'train' if 'train' in splits else splits[0]}",
         f"val: images/{'val' if 'val' in splits else splits[-1]}",
         f"input_mode: {input_mode}",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers.detector_data import GROUP, deeppcb_root, make_deeppcb_subset
 
-from inspection_nodes.core import deeppcb, yolo_dataset
+from inspection_nodes.core.detector import deeppcb, yolo_dataset
 from inspection_nodes.core.io.mvtec import DatasetError, read_rgb
 
 

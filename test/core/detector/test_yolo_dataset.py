@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from inspection_nodes.core import yolo_dataset
-from inspection_nodes.core.deeppcb import LabelError
+from inspection_nodes.core.detector import yolo_dataset
+from inspection_nodes.core.detector.deeppcb import LabelError
 from inspection_nodes.core.io.mvtec import DatasetError
 
 

@@ -25,7 +25,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from inspection_nodes.core.detector import letterbox
+from inspection_nodes.core.detector.yolo import letterbox
 from inspection_nodes.core.inference.backends import INPUT_NAME
 
 

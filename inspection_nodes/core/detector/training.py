@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inspection_nodes.core import deeppcb, yolo_dataset
+from inspection_nodes.core.detector import deeppcb, yolo_dataset
 from inspection_nodes.core.io.mvtec import DatasetError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from helpers.detector_data import deeppcb_root, tiny_detector
 
-from inspection_nodes.core.deeppcb import CLASS_NAMES, read_gray
-from inspection_nodes.core.detector import (
+from inspection_nodes.core.detector.deeppcb import CLASS_NAMES, read_gray
+from inspection_nodes.core.detector.registry import load_model, update_manifest
+from inspection_nodes.core.detector.yolo import (
     PAD_VALUE,
     DetectorConfig,
     DetectorError,
@@ -19,7 +20,6 @@ from inspection_nodes.core.detector import (
     postprocess,
     roi_to_frame,
 )
-from inspection_nodes.core.detector_registry import load_model, update_manifest
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,7 @@ def test_config_validation() -> None:
 
 
 def test_overlay_draws_boxes() -> None:
-    from inspection_nodes.core.detector import Detection
+    from inspection_nodes.core.detector.yolo import Detection
 
     image = np.zeros((100, 100, 3), np.uint8)
     out = draw_detections(image, [Detection(0, "open", 0.9, (10, 10, 50, 50))])

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspection_nodes.core.common.provenance import compact_stamp, utc_now
-from inspection_nodes.core.detector_registry import DetectorRegistry, load_model
+from inspection_nodes.core.detector.registry import DetectorRegistry, load_model
 
 
 @dataclass(frozen=True)

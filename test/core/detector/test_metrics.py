@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inspection_nodes.core.detection_metrics import (
+from inspection_nodes.core.detector.metrics import (
     DetectionEvaluator,
     average_precision,
     box_iou,
