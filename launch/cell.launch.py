@@ -17,8 +17,8 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from inspection_nodes.core.cell_config import load_cell_config
-from inspection_nodes.core.launcher import NODE_ENV
+from inspection_nodes.core.cell.config import load_cell_config
+from inspection_nodes.core.cell.launcher import NODE_ENV
 from inspection_nodes.graph import CONTAINER_EXECUTABLE
 from launch import LaunchDescription
 

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.audit import AuditLog
+    from inspection_nodes.core.evidence.audit import AuditLog
 
     result = AuditLog(args.path).verify()
     if result.ok:

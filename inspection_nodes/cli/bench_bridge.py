@@ -3,9 +3,10 @@ broker is down for S seconds and the bridge process is killed (-9) and restarted
 
 Three parties, as in the cell: a producer at line rate writes verdict payloads into the outbox
 (what the bridge node's ROS callback does), a separate bridge process drains it to the broker
-(`python -m inspection_nodes.core.mqtt_link`), and a QoS 1 subscriber with a persistent session,
-started first, counts the ids it receives. Timeline: the outage starts at 20 % of the production
-time; the bridge is killed (SIGKILL) once the backlog is half drained, and restarted at once.
+(`python -m inspection_nodes.core.bridge.mqtt_link`), and a QoS 1 subscriber with a persistent
+session, started first, counts the ids it receives. Timeline: the outage starts at 20 % of the
+production time; the bridge is killed (SIGKILL) once the backlog is half drained, and restarted
+at once.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _verdict(i: int, stamp_ns: int) -> tuple[str, bytes]:
-    from inspection_nodes.core.payloads import encode, envelope
+    from inspection_nodes.core.bridge.payloads import encode, envelope
 
     body = {
         "unit_id": f"u{i:06d}",
@@ -63,7 +64,7 @@ class _DepthProbe(threading.Thread):
 
     def __init__(self, path: Path) -> None:
         super().__init__(daemon=True)
-        from inspection_nodes.core.outbox import Outbox
+        from inspection_nodes.core.bridge.outbox import Outbox
 
         self.outbox = Outbox(path)
         self.max_depth = 0
@@ -86,7 +87,7 @@ def _bridge(outbox: Path, port: int) -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
-        "inspection_nodes.core.mqtt_link",
+        "inspection_nodes.core.bridge.mqtt_link",
         "--outbox",
         str(outbox),
         "--port",
@@ -99,9 +100,9 @@ def _bridge(outbox: Path, port: int) -> subprocess.Popen:
 
 def run_bench(n: int, outage_s: float, rate: float, workdir: Path) -> dict[str, Any]:
     """Run the scenario and return the counts (also used by the test with a small n)."""
-    from inspection_nodes.core.mosquitto import CountingSubscriber, Mosquitto
-    from inspection_nodes.core.outbox import Outbox
-    from inspection_nodes.core.payloads import topic
+    from inspection_nodes.core.bridge.outbox import Outbox
+    from inspection_nodes.core.bridge.payloads import topic
+    from inspection_nodes.loopback.mosquitto import CountingSubscriber, Mosquitto
 
     broker = Mosquitto(workdir / "broker")
     broker.start()
@@ -188,7 +189,7 @@ def run_bench(n: int, outage_s: float, rate: float, workdir: Path) -> dict[str, 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from inspection_nodes.core.mosquitto import mosquitto_binary
+    from inspection_nodes.loopback.mosquitto import mosquitto_binary
 
     if mosquitto_binary() is None:
         print("mosquitto is not installed (apt-get install mosquitto); benchmark skipped")

@@ -165,8 +165,8 @@ def drift_bench(
     from inspection_nodes.core.anomaly import recalibration
     from inspection_nodes.core.anomaly.engine import AnomalyEngine
     from inspection_nodes.core.io import mvtec
-    from inspection_nodes.core.stability import StabilityConfig, StabilityMonitor
-    from inspection_nodes.core.stability_baseline import load_baseline
+    from inspection_nodes.core.stability.baseline import load_baseline
+    from inspection_nodes.core.stability.index import StabilityConfig, StabilityMonitor
 
     t0 = time.perf_counter()
     engine = AnomalyEngine.load(model_dir)
@@ -291,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.anomaly.engine import EngineError
     from inspection_nodes.core.anomaly.recalibration import RecalibrationError
     from inspection_nodes.core.io.mvtec import DatasetError
-    from inspection_nodes.core.stability_baseline import BaselineError
+    from inspection_nodes.core.stability.baseline import BaselineError
 
     try:
         with tempfile.TemporaryDirectory() as tmp:

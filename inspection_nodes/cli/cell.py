@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 
 from inspection_nodes import PACKAGE_DIR
-from inspection_nodes.core.cell_config import ConfigError
-from inspection_nodes.core.cell_report import UnitRecord, format_table, report
+from inspection_nodes.core.cell.config import ConfigError
+from inspection_nodes.core.cell.report import UnitRecord, format_table, report
 from inspection_nodes.core.io.camera import SourceError, list_images
 from inspection_nodes.core.io.image_encoding import to_rgb8
 

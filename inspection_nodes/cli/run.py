@@ -7,8 +7,8 @@ import signal
 import threading
 from pathlib import Path
 
-from inspection_nodes.core.cell_config import ConfigError, load_cell_config
-from inspection_nodes.core.launcher import ProcessGraph, process_command
+from inspection_nodes.core.cell.config import ConfigError, load_cell_config
+from inspection_nodes.core.cell.launcher import ProcessGraph, process_command
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:

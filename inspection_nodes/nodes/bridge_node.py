@@ -19,11 +19,11 @@ from std_msgs.msg import Bool
 
 from inspection_msgs.msg import ActuatorEvent, StabilityReport, Verdict
 from inspection_msgs.srv import Recalibrate, SetThreshold
-from inspection_nodes.core.audit import AuditLog
-from inspection_nodes.core.commands import CommandDecision, CommandPolicy, result_message
-from inspection_nodes.core.mqtt_link import MqttLink, MqttSettings
-from inspection_nodes.core.outbox import DEFAULT_MAX_MESSAGES, Outbox
-from inspection_nodes.core.payloads import encode, envelope, topic
+from inspection_nodes.core.bridge.commands import CommandDecision, CommandPolicy, result_message
+from inspection_nodes.core.bridge.mqtt_link import MqttLink, MqttSettings
+from inspection_nodes.core.bridge.outbox import DEFAULT_MAX_MESSAGES, Outbox
+from inspection_nodes.core.bridge.payloads import encode, envelope, topic
+from inspection_nodes.core.evidence.audit import AuditLog
 from inspection_nodes.nodes.common import (
     AUDIT_PATH,
     Health,

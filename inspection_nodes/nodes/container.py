@@ -6,7 +6,7 @@ The rclpy counterpart of an rclcpp component container. Each node keeps its own 
 parameters, topics and diagnostics; only the process is shared. Producer/consumer pairs of
 `graph.INTRA_PROCESS_EDGES` in one container are wired intra-process (nodes/intra_process.py):
 the consumer does not subscribe, the producer calls its callback with each message. Which
-nodes share a process is the params file's `cell.compose` (core/cell_config.py).
+nodes share a process is the params file's `cell.compose` (core/cell/config.py).
 """
 
 from __future__ import annotations

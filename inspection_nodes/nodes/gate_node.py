@@ -1,4 +1,4 @@
-"""gate: deterministic PASS/FAIL per unit with fail-safe deadlines (rules in core/gate.py)."""
+"""gate: deterministic PASS/FAIL per unit with fail-safe deadlines (rules in core/gate/gate.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from std_msgs.msg import Header
 
 from inspection_msgs.msg import AnomalyResult, CaptureEvent, Detections, UnitRejection, Verdict
 from inspection_msgs.srv import SetThreshold
-from inspection_nodes.core.audit import AuditLog
-from inspection_nodes.core.gate import Decision, Gate
-from inspection_nodes.core.gate_rules import (
+from inspection_nodes.core.evidence.audit import AuditLog
+from inspection_nodes.core.gate.gate import Decision, Gate
+from inspection_nodes.core.gate.rules import (
     ClassRule,
     Detection,
     DetectionSet,

@@ -12,7 +12,7 @@ from inspection_msgs.msg import (
     StabilityReport,
     Verdict,
 )
-from inspection_nodes.core.payloads import finite_or_none
+from inspection_nodes.core.bridge.payloads import finite_or_none
 from inspection_nodes.nodes.convert import stamp_to_ns, timings_dict
 
 DECISIONS = {Verdict.FAIL: "FAIL", Verdict.PASS: "PASS"}

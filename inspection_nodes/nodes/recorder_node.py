@@ -21,8 +21,8 @@ from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent, Disposition, Verdict
 from inspection_msgs.srv import SubmitDisposition
-from inspection_nodes.core.audit import AuditLog
 from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceStore, load_key
+from inspection_nodes.core.evidence.audit import AuditLog
 from inspection_nodes.core.evidence.crypto import generate_key_file
 from inspection_nodes.core.evidence.images import FORMATS, encode_image
 from inspection_nodes.nodes.common import (

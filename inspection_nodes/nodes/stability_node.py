@@ -1,7 +1,8 @@
 """stability: drift monitor (stability index) and guided recalibration of the scoring model.
 
-Thin wrapper over core/stability.py (index), core/stability_baseline.py (what normal looked like
-at enrollment) and core/anomaly/recalibration.py (new model version). It hosts `scoring/recalibrate`
+Thin wrapper over core/stability/index.py (index), core/stability/baseline.py (what normal
+looked like at enrollment) and core/anomaly/recalibration.py (new model version). It hosts
+`scoring/recalibrate`
 because the capture and the rebuild take seconds, which the scoring node's hot path must not
 wait for; the new version reaches the scoring node through its `model_dir` parameter
 (rcl_interfaces SetParameters), and this node follows whatever version the results carry.
@@ -34,9 +35,9 @@ from inspection_nodes.core.anomaly import registry as model_registry
 from inspection_nodes.core.anomaly.artifact import ArtifactError, read_manifest
 from inspection_nodes.core.common.provenance import utc_now
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
-from inspection_nodes.core.stability import LEVELS, StabilityConfig, StabilityMonitor
-from inspection_nodes.core.stability_baseline import Baseline, BaselineError, load_baseline
-from inspection_nodes.core.stability_plot import render_index
+from inspection_nodes.core.stability.baseline import Baseline, BaselineError, load_baseline
+from inspection_nodes.core.stability.index import LEVELS, StabilityConfig, StabilityMonitor
+from inspection_nodes.core.stability.plot import render_index
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns
 from inspection_nodes.nodes.qos import (

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inspection_nodes.core.audit import AuditLog
+from inspection_nodes.core.evidence.audit import AuditLog
 
 
 def _inspection(*args: str) -> subprocess.CompletedProcess:

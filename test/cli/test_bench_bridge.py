@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspection_nodes.cli.bench_bridge import run_bench
-from inspection_nodes.core.mosquitto import mosquitto_binary
+from inspection_nodes.loopback.mosquitto import mosquitto_binary
 
 
 def test_outage_and_bridge_kill_lose_nothing(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import Bool
 
 from inspection_msgs.msg import Verdict
-from inspection_nodes.core.audit import AuditLog
-from inspection_nodes.core.mosquitto import Mosquitto, mosquitto_binary
-from inspection_nodes.core.payloads import validator
+from inspection_nodes.core.bridge.payloads import validator
+from inspection_nodes.core.evidence.audit import AuditLog
+from inspection_nodes.loopback.mosquitto import Mosquitto, mosquitto_binary
 from inspection_nodes.nodes.bridge_node import BridgeNode
 from inspection_nodes.nodes.convert import ns_to_stamp
 from inspection_nodes.nodes.qos import RESULT_QOS, STATUS_QOS

@@ -17,8 +17,8 @@ from std_msgs.msg import Header
 
 from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent, Disposition, Verdict
 from inspection_msgs.srv import SubmitDisposition
-from inspection_nodes.core.audit import AuditLog
 from inspection_nodes.core.evidence import Cipher, EvidenceKeyError, EvidenceStore, load_key
+from inspection_nodes.core.evidence.audit import AuditLog
 from inspection_nodes.core.evidence.crypto import generate_key_file
 from inspection_nodes.core.evidence.images import decode_image
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp

@@ -208,8 +208,8 @@ def test_recalibrate_from_the_next_units_switches_scoring_and_follows_rollback(
 def test_bridge_forwards_reports_to_mqtt(ros_context, run, tmp_path) -> None:
     import paho.mqtt.client as mqtt
 
-    from inspection_nodes.core.mosquitto import Mosquitto, mosquitto_binary
-    from inspection_nodes.core.payloads import validator
+    from inspection_nodes.core.bridge.payloads import validator
+    from inspection_nodes.loopback.mosquitto import Mosquitto, mosquitto_binary
     from inspection_nodes.nodes.bridge_node import BridgeNode
 
     if mosquitto_binary() is None:

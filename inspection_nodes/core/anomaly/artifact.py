@@ -11,7 +11,7 @@
       image_names.json     PatchCore: enrollment image names (index = bank_sources[:, 0])
       padim.npz            PaDiM: channels, count, mean, covariance
       baseline.npz         optional: normal statistics for the stability index
-                           (core/stability_baseline.py; older models have none)
+                           (core/stability/baseline.py; older models have none)
 
 The manifest is typed in core/anomaly/manifest.py; the registry of versions is
 core/anomaly/registry.py.

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from inspection_nodes.core import stability_baseline
 from inspection_nodes.core.anomaly import thresholds
 from inspection_nodes.core.anomaly.artifact import ModelState, read_manifest, save_artifact
 from inspection_nodes.core.anomaly.backends import create_backend
@@ -50,6 +49,7 @@ from inspection_nodes.core.anomaly.patchcore.anomaly_map import AnomalyMapGenera
 from inspection_nodes.core.anomaly.patchcore.model import configure_search_threads
 from inspection_nodes.core.common.provenance import code_version, utc_now
 from inspection_nodes.core.inference.backends import BackendError, FeatureBackend
+from inspection_nodes.core.stability import baseline as stability_baseline
 
 
 @dataclass(frozen=True)

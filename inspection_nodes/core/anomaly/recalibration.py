@@ -41,7 +41,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspection_nodes.core import stability_baseline
 from inspection_nodes.core.anomaly import registry as model_registry
 from inspection_nodes.core.anomaly import thresholds
 from inspection_nodes.core.anomaly.artifact import (
@@ -62,7 +61,8 @@ from inspection_nodes.core.anomaly.patchcore import fit as patchcore
 from inspection_nodes.core.anomaly.patchcore.model import PatchCoreBank
 from inspection_nodes.core.common.provenance import code_version, utc_now
 from inspection_nodes.core.io import mvtec
-from inspection_nodes.core.stability_plot import render_histogram
+from inspection_nodes.core.stability import baseline as stability_baseline
+from inspection_nodes.core.stability.plot import render_histogram
 
 MIN_IMAGES = 10
 HISTOGRAM_FILE = "recalibration.png"

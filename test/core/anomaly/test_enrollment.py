@@ -10,7 +10,7 @@ from inspection_nodes.core.anomaly.artifact import load_artifact
 from inspection_nodes.core.anomaly.engine import AnomalyEngine, EngineError
 from inspection_nodes.core.anomaly.enrollment import EnrollConfig, enroll_images
 from inspection_nodes.core.anomaly.manifest import Method
-from inspection_nodes.core.stability_baseline import load_baseline
+from inspection_nodes.core.stability.baseline import load_baseline
 
 FILES = {
     "manifest.json",

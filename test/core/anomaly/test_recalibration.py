@@ -24,7 +24,7 @@ from inspection_nodes.core.anomaly.recalibration import (
 )
 from inspection_nodes.core.anomaly.registry import read_registry, set_active, update_registry
 from inspection_nodes.core.io import mvtec
-from inspection_nodes.core.stability_baseline import load_baseline
+from inspection_nodes.core.stability.baseline import load_baseline
 
 
 def _dark(rgb: np.ndarray) -> np.ndarray:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from inspection_nodes.core.commands import CommandPolicy, result_message
-from inspection_nodes.core.payloads import validator
+from inspection_nodes.core.bridge.commands import CommandPolicy, result_message
+from inspection_nodes.core.bridge.payloads import validator
 
 
 def _cmd(**over) -> bytes:

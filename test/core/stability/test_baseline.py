@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from inspection_nodes.core.stability_baseline import (
+from inspection_nodes.core.stability.baseline import (
     BASELINE_FILE,
     BaselineError,
     baseline_from_images,

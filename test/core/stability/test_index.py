@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inspection_nodes.core.stability import StabilityConfig, StabilityMonitor
-from inspection_nodes.core.stability_baseline import fit_baseline, image_stats
+from inspection_nodes.core.stability.baseline import fit_baseline, image_stats
+from inspection_nodes.core.stability.index import StabilityConfig, StabilityMonitor
 
 C = 16  # feature channels of the synthetic units
 GREY = np.full((8, 8, 3), 120, np.uint8)

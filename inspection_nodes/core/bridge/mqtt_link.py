@@ -21,8 +21,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from inspection_nodes.core.bridge.outbox import Outbox
 from inspection_nodes.core.common.counters import EventCounters
-from inspection_nodes.core.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -238,8 +238,9 @@ class MqttLink:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone drain worker (`python -m inspection_nodes.core.mqtt_link`): publishes an outbox
-    that another process fills; the bridge benchmark kills and restarts it to prove recovery."""
+    """Standalone drain worker (`python -m inspection_nodes.core.bridge.mqtt_link`): publishes an
+    outbox that another process fills; the bridge benchmark kills and restarts it to prove
+    recovery."""
     import argparse
     import signal
 

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from inspection_nodes.core.gate import MAX_OPEN_UNITS, Gate
-from inspection_nodes.core.gate_rules import (
+from inspection_nodes.core.gate.gate import MAX_OPEN_UNITS, Gate
+from inspection_nodes.core.gate.rules import (
     ClassRule,
     Detection,
     DetectionSet,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from inspection_nodes.core.mosquitto import CountingSubscriber, Mosquitto, mosquitto_binary
-from inspection_nodes.core.mqtt_link import MqttLink, MqttSettings
-from inspection_nodes.core.outbox import Outbox
+from inspection_nodes.core.bridge.mqtt_link import MqttLink, MqttSettings
+from inspection_nodes.core.bridge.outbox import Outbox
+from inspection_nodes.loopback.mosquitto import CountingSubscriber, Mosquitto, mosquitto_binary
 
 
 def _payload(i: int) -> bytes:

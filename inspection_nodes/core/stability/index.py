@@ -8,7 +8,7 @@ that 1.0 means "at its alert limit" (the raw value is reported beside it):
                   gap = image threshold - baseline p50 (how far a typical good unit is from
                   FAIL); only upward moves count (lower scores are not a risk)
   centroid_shift  distance of the window's feature centroid from the baseline centroid (PPCA
-                  Mahalanobis, 1.0 = a typical single good unit, core/stability_baseline.py)
+                  Mahalanobis, 1.0 = a typical single good unit, core/stability/baseline.py)
                   / centroid_limit
   centroid_change same distance between the window centroid and the reference centroid (the
                   first `reference_units` units after start-up or a model switch)
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inspection_nodes.core.stability_baseline import (
+from inspection_nodes.core.stability.baseline import (
     Baseline,
     feature_centroid,
     fit_baseline,

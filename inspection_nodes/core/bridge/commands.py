@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from inspection_nodes.core.payloads import envelope, validator
+from inspection_nodes.core.bridge.payloads import envelope, validator
 
 COMMAND_TYPES = ("line_hold", "line_release", "threshold_update", "recalibration")
 MAX_COMMAND_BYTES = 65536

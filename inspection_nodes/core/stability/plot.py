@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from inspection_nodes.core.stability import LEVELS, StabilityConfig, StabilityState
+from inspection_nodes.core.stability.index import LEVELS, StabilityConfig, StabilityState
 
 WHITE = (255, 255, 255)
 DARK = (40, 40, 40)

@@ -1,6 +1,6 @@
 """Cell run summaries: confusion against folder labels, latency percentiles, graph overhead."""
 
-from inspection_nodes.core.cell_report import UnitRecord, format_table, report
+from inspection_nodes.core.cell.report import UnitRecord, format_table, report
 
 
 def _record(i: int, folder: str, verdict: str, c2v: float, engine: float) -> UnitRecord:

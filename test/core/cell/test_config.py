@@ -1,6 +1,6 @@
 import pytest
 
-from inspection_nodes.core.cell_config import ConfigError, load_cell_config
+from inspection_nodes.core.cell.config import ConfigError, load_cell_config
 
 
 def _cell(nodes: str, compose: str) -> str:

@@ -14,11 +14,12 @@ silently (the default is sized for 48 h at 50 units/s, see the bridge section of
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from inspection_nodes.core.common.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -42,17 +43,6 @@ class OutboxMessage:
     msg_id: str
     topic: str
     payload: bytes
-
-
-def connect(path: Path, timeout_s: float = 30.0) -> sqlite3.Connection:
-    """A WAL-mode connection with FULL sync; shared by the outbox and the evidence store."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
 
 
 class Outbox:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspection_nodes.core.audit import GENESIS_HASH, AuditLog
+from inspection_nodes.core.evidence.audit import GENESIS_HASH, AuditLog
 
 
 def _filled(tmp_path: Path, n: int = 5) -> AuditLog:
@@ -64,7 +64,7 @@ def test_tampering_is_detected(tmp_path: Path, name, edit, bad_seq, reason) -> N
 
 def test_rehashed_edit_still_breaks_the_chain(tmp_path: Path) -> None:
     """An editor who recomputes the edited entry's hash breaks the next entry's prev_hash."""
-    from inspection_nodes.core.audit import entry_hash
+    from inspection_nodes.core.evidence.audit import entry_hash
 
     log = _filled(tmp_path)
 
@@ -92,7 +92,7 @@ def test_torn_tail_is_reported_then_cut_by_next_append(tmp_path: Path) -> None:
 _WORKER = """
 import sys
 from pathlib import Path
-from inspection_nodes.core.audit import AuditLog
+from inspection_nodes.core.evidence.audit import AuditLog
 log = AuditLog(Path(sys.argv[1]))
 for i in range(40):
     log.append("verdict", {"worker": sys.argv[2], "i": i})

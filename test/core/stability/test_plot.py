@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inspection_nodes.core.stability import StabilityConfig, StabilityState
-from inspection_nodes.core.stability_plot import LEVEL_COLOURS, render_histogram, render_index
+from inspection_nodes.core.stability.index import StabilityConfig, StabilityState
+from inspection_nodes.core.stability.plot import LEVEL_COLOURS, render_histogram, render_index
 
 
 def _count(img: np.ndarray, colour: tuple[int, int, int]) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from inspection_nodes.core.common.counters import EventCounters
-from inspection_nodes.core.gate_rules import (
+from inspection_nodes.core.gate.rules import (
     DetectionSet,
     GateConfig,
     ScoreResult,
@@ -65,7 +65,7 @@ class _Unit:
 
 
 class Gate:
-    """Unit bookkeeping around the rules of `core/gate_rules.py`."""
+    """Unit bookkeeping around the rules of `core/gate/rules.py`."""
 
     def __init__(self, config: GateConfig, counters: EventCounters | None = None) -> None:
         self._config = config.validate()

@@ -1,6 +1,6 @@
 """Gate configuration and the rules that judge one view of a unit.
 
-Kept apart from the unit bookkeeping in `core/gate.py` so each rule can be tested as a pure
+Kept apart from the unit bookkeeping in `core/gate/gate.py` so each rule can be tested as a pure
 function: same inputs and config, same reasons, in the same order (rule order is the documented
 precedence, see the gate section of README.md).
 """
