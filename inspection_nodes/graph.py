@@ -5,6 +5,7 @@ Kept free of rclpy and launch imports so setup.py, the launch file and the runne
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 
@@ -62,17 +63,43 @@ NODES: tuple[NodeSpec, ...] = (
 
 
 # (producer, consumer, topic): when both nodes share a process, the consumer's callback gets
-# the producer's messages in-process (nodes/intra_process.py) instead of subscribing. Handlers
-# of one topic run in this order: scoring caches the ROI before the embedding node's features
-# (computed inside its ROI handler) reach it.
+# the producer's messages in-process (nodes/intra_process.py) instead of subscribing. The order
+# of this table does not matter: `intra_process_edges` orders each topic's handlers.
 INTRA_PROCESS_EDGES: tuple[tuple[str, str, str], ...] = (
     ("camera", "roi", "camera/image_raw"),
-    ("roi", "scoring", "roi/image"),
     ("roi", "embedding", "roi/image"),
+    ("roi", "scoring", "roi/image"),
     ("embedding", "scoring", "embedding/patches"),
 )
 CONTAINER_EXECUTABLE = "container_node"
 CONTAINER_ENTRY_POINT = "inspection_nodes.nodes.container:main"
+
+
+def intra_process_edges(
+    names: Collection[str], edges: Sequence[tuple[str, str, str]] = INTRA_PROCESS_EDGES
+) -> list[tuple[str, str, str]]:
+    """The in-process edges among `names`, in the order their handlers must be connected.
+
+    A producer calls a topic's handlers one after the other, and a handler may publish in-process
+    itself (the embedding node computes features inside its ROI handler and hands them to the
+    scoring node at once). So a consumer that also takes another consumer's output in-process
+    must get the shared input first: scoring caches the ROI before the embedding's features for
+    that ROI reach it. Ordered by that rule (a topological order per topic); table order breaks
+    ties. Raises ValueError on a cycle.
+    """
+    local = [e for e in edges if e[0] in names and e[1] in names]
+    feeds = {(producer, consumer) for producer, consumer, _ in local}
+    ordered: list[tuple[str, str, str]] = []
+    for key in dict.fromkeys((producer, topic) for producer, _, topic in local):
+        waiting = [e for e in local if (e[0], e[2]) == key]
+        while waiting:
+            # the first consumer (in table order) that feeds no other waiting consumer
+            ready = [e for e in waiting if not any((e[1], o[1]) in feeds for o in waiting)]
+            if not ready:
+                raise ValueError(f"in-process handlers of {key[1]} feed each other in a cycle")
+            ordered.append(ready[0])
+            waiting.remove(ready[0])
+    return ordered
 
 
 def node_spec(name: str) -> NodeSpec:

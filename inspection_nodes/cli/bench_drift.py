@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from inspection_nodes.core.stability.index import Level
+
 BRIGHTNESS = 0.75
 SHIFT = 0.04
 ROTATION_DEG = 3.0
@@ -106,7 +108,7 @@ class DriftStream:
 
     def run(
         self, shift: str, rois: list[np.ndarray], units: int, stop_at_alert: bool = False
-    ) -> tuple[list[float], list[str], int | None]:
+    ) -> tuple[list[float], list[Level], int | None]:
         """Stream `units` units cycling over rois; returns (indices, levels, first alert unit)."""
         indices, levels, first = [], [], None
         for u in range(units):
@@ -118,7 +120,7 @@ class DriftStream:
             state = self.monitor.state()
             indices.append(round(state.index, 4))
             levels.append(state.level)
-            if state.level == "recalibrate" and first is None:
+            if state.level == Level.RECALIBRATE and first is None:
                 first = u + 1
                 self.last_alert = state
                 if stop_at_alert:
@@ -137,8 +139,8 @@ def _phase(stream: DriftStream, shift: str, rois: list[np.ndarray], units: int) 
     indices, levels, _ = stream.run(shift, rois, units)
     return {
         "units": units,
-        "false_alerts": levels.count("recalibrate"),
-        "watch_units": levels.count("watch"),
+        "false_alerts": levels.count(Level.RECALIBRATE),
+        "watch_units": levels.count(Level.WATCH),
         "max_index": max(indices, default=0.0),
         "index": indices,
     }

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from inspection_nodes.core.anomaly.manifest import Method
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -13,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", required=True, type=Path, help="MVTec-layout category DIR")
     parser.add_argument("--out", required=True, type=Path, help="model directory to write")
-    parser.add_argument("--method", choices=("patchcore", "padim"), default="patchcore")
+    parser.add_argument("--method", choices=tuple(Method), default=Method.PATCHCORE)
     parser.add_argument("--backbone", default="efficientnet_lite0")
     parser.add_argument(
         "--backend", choices=("onnxruntime", "tensorrt", "torch"), default="onnxruntime"

@@ -49,16 +49,15 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or recalibration.next_version_dir(args.model)
     registry = args.registry or out.parent / "registry.json"
     try:
-        paths = recalibration.good_image_paths(args.data)
-        images = [mvtec.read_rgb(p) for p in paths]
+        good = recalibration.read_good_images(args.data)
         result = recalibration.recalibrate(
             args.model,
             out,
-            images,
-            [p.name for p in paths],
+            good.images,
+            good.names,
             requested_by=args.by or getpass.getuser(),
             source=f"folder {args.data}",
-            dataset_hash=mvtec.dataset_hash(paths),
+            dataset_hash=good.dataset_hash,
             registry=registry,
             backend=args.backend,
         )
@@ -75,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     m = result.manifest
     print(
-        f"{m.model_version} (parent {m.parent_version}) from {len(paths)} images -> "
+        f"{m.model_version} (parent {m.parent_version}) from {len(good.images)} images -> "
         f"{result.model_dir}\n"
         f"  image threshold {result.threshold_before:.3f} -> {result.threshold_after:.3f}; "
         f"good-score histogram {result.histogram}\n"

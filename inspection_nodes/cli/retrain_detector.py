@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from inspection_nodes.core.detector import yolo_dataset
     from inspection_nodes.core.detector.evaluation import evaluate, load_samples, samples_hash
     from inspection_nodes.core.detector.registry import DetectorRegistry
-    from inspection_nodes.core.detector.retrain import RetrainPolicy, RetrainTrigger
+    from inspection_nodes.core.detector.retrain import RetrainPolicy, RetrainStatus, RetrainTrigger
     from inspection_nodes.core.detector.yolo import DetectorConfig, YoloDetector
     from inspection_nodes.core.io.mvtec import DatasetError
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
     outcome = trigger.run(job, train, evaluate_on_val)
     print(f"{outcome.status}: {outcome.reason} ({outcome.candidate})")
-    if outcome.status == "deployed" and args.deploy_dir is not None:
+    if outcome.status == RetrainStatus.DEPLOYED and args.deploy_dir is not None:
         install(outcome.candidate, args.deploy_dir)
         print(f"installed into {args.deploy_dir}")
-    return {"deployed": 0, "rejected": 3}.get(outcome.status, 2)
+    return {RetrainStatus.DEPLOYED: 0, RetrainStatus.REJECTED: 3}.get(outcome.status, 2)

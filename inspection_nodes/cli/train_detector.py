@@ -88,6 +88,7 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
     from inspection_nodes.core.detector.evaluation import evaluate, load_samples
     from inspection_nodes.core.detector.registry import (
         DetectorRegistry,
+        ModelStatus,
         save_model,
         update_manifest,
     )
@@ -163,7 +164,7 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
     model = update_manifest(model, **sections)
     default_registry = args.out.resolve().parent / "detector_registry.json"
     registry = DetectorRegistry(args.registry or default_registry)
-    registry.record(model, "trained")
+    registry.record(model, ModelStatus.TRAINED)
     return model.manifest
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import queue
 import time
+from enum import StrEnum
 
-from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from std_msgs.msg import Header
 
@@ -18,9 +18,11 @@ from inspection_nodes.core.actuation.actuator import BACKENDS, Actuator, Actuato
 from inspection_nodes.core.actuation.gpio import GpioOutput
 from inspection_nodes.core.actuation.modbus import TARGETS, ModbusOutput, ModbusTarget
 from inspection_nodes.core.actuation.modbus_server import ServerProcess
-from inspection_nodes.core.actuation.output import OutputError, ReconnectingOutput
-from inspection_nodes.core.actuation.plc_handshake import ErrorCode, HandshakeError, PlcHandshake
+from inspection_nodes.core.actuation.output import OutputCounter, OutputError, ReconnectingOutput
+from inspection_nodes.core.actuation.plc_handshake import HandshakeError, PlcHandshake
 from inspection_nodes.core.actuation.scheduler import ActuationEvent, Outcome, PulseScheduler
+from inspection_nodes.core.actuation.status import actuator_status
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import ns_to_stamp, stamp_to_ns, wall_ns
 from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS, overridable
@@ -129,7 +131,22 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ),
 )
 
-OUTCOME_COUNTERS = {o: o.name.lower() for o in Outcome}
+
+class ActuatorCounter(StrEnum):
+    VERDICT_WHILE_INACTIVE = "verdict_while_inactive"  # not actuated (the fail-safe covers it)
+    ACTUATOR_ERROR = "actuator_error"
+    GATE_WATCHDOG_TRIPS = "gate_watchdog_trips"
+    HANDSHAKE_ERRORS = "handshake_errors"
+    PLC_TRIGGERS = "plc_triggers"
+    # one per Outcome: what happened to each unit
+    FIRED = "fired"
+    LATE = "late"
+    MISSED = "missed"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+
+
+OUTCOME_COUNTERS = {o: ActuatorCounter(o.name.lower()) for o in Outcome}
 
 
 class ActuatorNode(Autostart, LifecycleNode):
@@ -138,7 +155,7 @@ class ActuatorNode(Autostart, LifecycleNode):
     def __init__(self, **kwargs) -> None:
         super().__init__("actuator", **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
-        self.health = Health(self)
+        self.health = Health(self, (*ActuatorCounter, *OutputCounter))
         self.actuator: Actuator | None = None
         self.output: ReconnectingOutput | None = None
         self.server: ServerProcess | None = None
@@ -182,7 +199,7 @@ class ActuatorNode(Autostart, LifecycleNode):
                 self._handshake = PlcHandshake(target, p["handshake_base"])
         except (ValueError, OSError, OutputError) as exc:
             self.get_logger().error(f"configure failed: {exc}")
-            self.health.set_status(DiagnosticStatus.ERROR, str(exc))
+            self.health.set_status(HealthLevel.ERROR, str(exc))
             self._release()
             return TransitionCallbackReturn.FAILURE
         self.output = ReconnectingOutput(device, self.health.counters, self._on_output_change)
@@ -199,7 +216,7 @@ class ActuatorNode(Autostart, LifecycleNode):
         self._active = True
         if self._handshake is not None:
             self._handshake.state.ready = True
-        self.health.set_status(DiagnosticStatus.OK, "active")
+        self.health.set_status(HealthLevel.OK, "active")
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -268,14 +285,16 @@ class ActuatorNode(Autostart, LifecycleNode):
     def _on_verdict(self, msg: Verdict) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
         if not self._active:
-            self.health.reject("verdict_while_inactive", f"unit {msg.unit_id} not actuated")
+            self.health.reject(
+                ActuatorCounter.VERDICT_WHILE_INACTIVE, f"unit {msg.unit_id} not actuated"
+            )
             return
         try:
             event = self.actuator.on_verdict(
                 stamp, msg.unit_id, msg.decision == Verdict.PASS, self._clocks()
             )
         except Exception as exc:  # report, never raise: the fail-safe tick still covers it
-            self.health.reject("actuator_error", f"{type(exc).__name__}: {exc}")
+            self.health.reject(ActuatorCounter.ACTUATOR_ERROR, f"{type(exc).__name__}: {exc}")
             return
         if event is not None:
             self._events.put(event)
@@ -294,7 +313,7 @@ class ActuatorNode(Autostart, LifecycleNode):
             try:
                 events, change = self.actuator.tick(self._clocks())
             except Exception as exc:
-                self.health.reject("actuator_error", f"{type(exc).__name__}: {exc}")
+                self.health.reject(ActuatorCounter.ACTUATOR_ERROR, f"{type(exc).__name__}: {exc}")
                 events, change = [], None
             for event in events:
                 self._events.put(event)
@@ -309,7 +328,7 @@ class ActuatorNode(Autostart, LifecycleNode):
 
     def _on_gate_change(self, lost: bool) -> None:
         if lost:
-            self.health.counters.inc("gate_watchdog_trips")
+            self.health.counters.inc(ActuatorCounter.GATE_WATCHDOG_TRIPS)
             self.get_logger().error(
                 f"gate heartbeat lost for {self.params['gate_watchdog_ms']:g} ms: units without "
                 "a verdict get a fail-safe reject"
@@ -327,14 +346,13 @@ class ActuatorNode(Autostart, LifecycleNode):
         self._update_status()
 
     def _update_status(self) -> None:
-        gate_lost = self.actuator is not None and self.actuator.gate_lost
-        output_down = self.output is not None and not self.output.up
-        problems = [t for t, bad in (("gate lost", gate_lost), ("output down", output_down)) if bad]
-        level = DiagnosticStatus.ERROR if problems else DiagnosticStatus.OK
-        self.health.set_status(level, ", ".join(problems) or "active")
+        status = actuator_status(
+            gate_lost=self.actuator is not None and self.actuator.gate_lost,
+            output_down=self.output is not None and not self.output.up,
+        )
+        self.health.set_status(status.level, status.message)
         if self._handshake is not None:
-            error = ErrorCode.GATE_LOST if gate_lost else ErrorCode.NONE
-            self._handshake.state.error = ErrorCode.OUTPUT_DOWN if output_down else error
+            self._handshake.state.error = status.plc_error
 
     def _on_handshake(self) -> None:
         state = self._handshake.state
@@ -342,11 +360,11 @@ class ActuatorNode(Autostart, LifecycleNode):
         try:
             triggers = self._handshake.poll()
         except HandshakeError as exc:
-            self.health.reject("handshake_errors", str(exc))
+            self.health.reject(ActuatorCounter.HANDSHAKE_ERRORS, str(exc))
             return
         for _ in range(triggers):
             self._trigger_pub.publish(Header(stamp=ns_to_stamp(wall_ns()), frame_id="plc"))
-        self.health.counters.inc("plc_triggers", triggers)
+        self.health.counters.inc(ActuatorCounter.PLC_TRIGGERS, triggers)
 
     def _publish(self, event: ActuationEvent) -> None:
         self.health.counters.inc(OUTCOME_COUNTERS[event.outcome])

@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import collections
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.node import Node
 from std_msgs.msg import Bool
 
 from inspection_msgs.msg import ActuatorEvent, StabilityReport, Verdict
 from inspection_msgs.srv import Recalibrate, SetThreshold
-from inspection_nodes.core.bridge.commands import CommandDecision, CommandPolicy, result_message
-from inspection_nodes.core.bridge.mqtt_link import MqttLink, MqttSettings
+from inspection_nodes.core.bridge.commands import (
+    COMMAND_TYPES,
+    CommandDecision,
+    CommandPolicy,
+    CommandType,
+    result_message,
+)
+from inspection_nodes.core.bridge.mqtt_link import (
+    LinkCounter,
+    MqttLink,
+    MqttSettings,
+    bridge_status,
+)
 from inspection_nodes.core.bridge.outbox import DEFAULT_MAX_MESSAGES, Outbox
-from inspection_nodes.core.bridge.payloads import encode, envelope, topic
+from inspection_nodes.core.bridge.payloads import PayloadType, encode, envelope, fact_key, topic
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.evidence.audit import AuditLog
 from inspection_nodes.nodes.common import (
     AUDIT_PATH,
@@ -89,6 +101,26 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
+class BridgeCounter(StrEnum):
+    VERDICT_QUEUED = "verdict_queued"
+    ACTUATOR_EVENT_QUEUED = "actuator_event_queued"
+    STABILITY_QUEUED = "stability_queued"
+    OUTBOX_WRITE_FAILED = "outbox_write_failed"
+    COMMAND_REJECTED = "command_rejected"  # refused by the policy (answered with the reason)
+    COMMAND_FAILED = "command_failed"
+    AUDIT_FAILED = "audit_failed"
+    # accepted commands by type (COMMAND_COUNTERS)
+    COMMAND_LINE_HOLD = "command_line_hold"
+    COMMAND_LINE_RELEASE = "command_line_release"
+    COMMAND_THRESHOLD_UPDATE = "command_threshold_update"
+    COMMAND_RECALIBRATION = "command_recalibration"
+
+
+COMMAND_COUNTERS = {kind: BridgeCounter(f"command_{kind}") for kind in COMMAND_TYPES}
+FORWARDED = (PayloadType.VERDICT, PayloadType.ACTUATOR_EVENT, PayloadType.STABILITY)
+QUEUED_COUNTERS = {kind: BridgeCounter(f"{kind}_queued") for kind in FORWARDED}
+
+
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -120,17 +152,23 @@ class BridgeNode(Node):
         )
         self.audit = AuditLog(Path(p["audit_path"]))
         self.outbox = Outbox(Path(p["outbox_path"]), p["outbox_max_messages"])
-        self.health = Health(self)
+        self.health = Health(self, (*BridgeCounter, *LinkCounter))
         self._commands: collections.deque[bytes] = collections.deque(maxlen=1000)
         self.hold_pub = self.create_publisher(
             Bool, "line/hold", STATUS_QOS, qos_overriding_options=overridable()
         )
         self.threshold_client = self.create_client(SetThreshold, "gate/set_threshold")
-        self.recalibrate_client = self.create_client(Recalibrate, "scoring/recalibrate")
+        self.recalibrate_client = self.create_client(Recalibrate, "stability/recalibrate")
         for msg_type, name, qos, kind, body in (
-            (Verdict, "verdict", RESULT_QOS, "verdict", verdict_body),
-            (ActuatorEvent, "actuator/event", RESULT_QOS, "actuator_event", actuator_body),
-            (StabilityReport, "stability", STATUS_QOS, "stability", stability_body),
+            (Verdict, "verdict", RESULT_QOS, PayloadType.VERDICT, verdict_body),
+            (
+                ActuatorEvent,
+                "actuator/event",
+                RESULT_QOS,
+                PayloadType.ACTUATOR_EVENT,
+                actuator_body,
+            ),
+            (StabilityReport, "stability", STATUS_QOS, PayloadType.STABILITY, stability_body),
         ):
             self.create_subscription(
                 msg_type,
@@ -155,15 +193,16 @@ class BridgeNode(Node):
         self.outbox.close()
         super().destroy_node()
 
-    def _forwarder(self, kind: str, body_fn):
+    def _forwarder(self, kind: PayloadType, body_fn):
+        counter = QUEUED_COUNTERS[kind]
+
         def callback(msg) -> None:
             try:
                 body = body_fn(msg)
-                key = f"{body.get('unit_id', '')}:{body['stamp_ns']}"
-                self._enqueue(envelope(kind, self.cell_id, key, body), kind)
-                self.health.counters.inc(f"{kind}_queued")
+                self._enqueue(envelope(kind, self.cell_id, fact_key(body), body), kind)
+                self.health.counters.inc(counter)
             except Exception as exc:  # a disk error must not take the executor down
-                self.health.reject("outbox_write_failed", f"{kind}: {exc}")
+                self.health.reject(BridgeCounter.OUTBOX_WRITE_FAILED, f"{kind}: {exc}")
 
         return callback
 
@@ -177,31 +216,32 @@ class BridgeNode(Node):
             try:
                 self._apply(self.policy.decide(raw))
             except Exception as exc:  # never let one command stop the executor
-                self.health.reject("command_failed", str(exc))
+                self.health.reject(BridgeCounter.COMMAND_FAILED, str(exc))
 
     def _apply(self, decision: CommandDecision) -> None:
         if not decision.accepted:
-            self.health.reject("command_rejected", decision.reason)
+            self.health.reject(BridgeCounter.COMMAND_REJECTED, decision.reason)
             self._answer(decision, decision.reason)
             return
-        self.health.counters.inc(f"command_{decision.type}")
-        if decision.type in ("line_hold", "line_release"):
-            self.hold_pub.publish(Bool(data=decision.type == "line_hold"))
-            self._answer(decision, f"line/hold set to {decision.type == 'line_hold'}")
-        elif decision.type == "threshold_update":
-            params = decision.params
+        self.health.counters.inc(COMMAND_COUNTERS[decision.type])
+        params = decision.params
+        if decision.type in (CommandType.LINE_HOLD, CommandType.LINE_RELEASE):
+            hold = decision.type == CommandType.LINE_HOLD
+            self.hold_pub.publish(Bool(data=hold))
+            self._answer(decision, f"line/hold set to {hold}")
+        elif decision.type == CommandType.THRESHOLD_UPDATE:
             request = SetThreshold.Request(
                 name=params["name"],
                 value=float(params["value"]),
-                requested_by=f"backend:{decision.issued_by}",
+                requested_by=decision.requested_by,
                 reason=params["reason"],
             )
             self._call(self.threshold_client, request, decision)
         else:
             request = Recalibrate.Request(
-                units=int(decision.params["units"]),
-                data_dir=decision.params.get("data_dir", ""),
-                requested_by=f"backend:{decision.issued_by}",
+                units=int(params["units"]),
+                data_dir=params.get("data_dir", ""),
+                requested_by=decision.requested_by,
             )
             self._call(self.recalibrate_client, request, decision)
 
@@ -236,22 +276,21 @@ class BridgeNode(Node):
                 actor=decision.issued_by or "unknown",
             )
         except Exception as exc:
-            self.health.reject("audit_failed", str(exc))
+            self.health.reject(BridgeCounter.AUDIT_FAILED, str(exc))
         try:
-            self._enqueue(result_message(self.cell_id, decision, outcome), "command_result")
+            message = result_message(self.cell_id, decision, outcome)
+            self._enqueue(message, PayloadType.COMMAND_RESULT)
         except Exception as exc:
-            self.health.reject("outbox_write_failed", f"command_result: {exc}")
+            self.health.reject(BridgeCounter.OUTBOX_WRITE_FAILED, f"command_result: {exc}")
 
     def _report(self) -> None:
         try:
             depth, dropped = self.outbox.depth(), self.outbox.dropped()
         except Exception as exc:
-            self.health.set_status(DiagnosticStatus.ERROR, f"outbox unreadable: {exc}")
+            self.health.set_status(HealthLevel.ERROR, f"outbox unreadable: {exc}")
             return
-        ok = self.link.connected and not dropped
-        level = DiagnosticStatus.OK if ok else DiagnosticStatus.WARN
-        state = "connected" if self.link.connected else f"offline ({self.link.last_error})"
-        self.health.set_status(level, f"mqtt {state}; outbox {depth} queued, {dropped} dropped")
+        link = self.link
+        self.health.set_status(*bridge_status(link.connected, link.last_error, depth, dropped))
 
 
 def main(args: list[str] | None = None) -> None:

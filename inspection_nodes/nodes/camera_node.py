@@ -7,6 +7,7 @@ import os
 import queue
 import threading
 import time
+from enum import StrEnum
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -14,13 +15,22 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from inspection_msgs.msg import CaptureEvent, UnitRejection, Verdict
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.camera import SOURCE_TYPES, SourceError, open_source
+from inspection_nodes.core.io.pacing import InFlight, Startup, StartupWait
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp, stamp_to_ns, wall_ns
-from inspection_nodes.nodes.intra_process import IntraProcess, consumed_in_process
+from inspection_nodes.nodes.intra_process import IntraProcessNode
 from inspection_nodes.nodes.qos import COMMAND_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 READER_NICE = 10  # decode-ahead thread priority (see CameraNode._read_frames)
+
+
+class CameraCounter(StrEnum):
+    FRAMES = "frames"
+    CAMERA_NOT_READY = "camera_not_ready"  # a tick found no decoded frame waiting
+    UNREADABLE_FRAMES = "unreadable_frames"  # published as a rejection of the unit
+
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
@@ -76,7 +86,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
-class CameraNode(Autostart, LifecycleNode):
+class CameraNode(Autostart, IntraProcessNode, LifecycleNode):
     """Publishes each frame as a unit: CaptureEvent first (the gate's roll call), then the Image.
 
     A reader thread decodes frames ahead into a small queue; every publish happens in the
@@ -87,19 +97,17 @@ class CameraNode(Autostart, LifecycleNode):
     PREFETCH = 2
 
     def __init__(self, **kwargs) -> None:
-        super().__init__("camera", **kwargs)
+        super().__init__("camera", **kwargs)  # frames go to a composed roi node in-process
         self.params = declare_parameters(self, PARAMETERS)
-        self.health = Health(self)
+        self.health = Health(self, CameraCounter)
         self._frames = None
         self._queue: queue.Queue = queue.Queue(maxsize=self.PREFETCH)
         self._reader: threading.Thread | None = None
         self._stop = threading.Event()
         self._timer = None
-        self._pending: set[int] = set()
-        self._ready_at: float | None = None
-        self._startup_deadline = 0.0
+        self._in_flight = InFlight(self.params["max_in_flight"])
+        self._startup: StartupWait | None = None
         self._frame_id = "camera"
-        self.intra = IntraProcess()  # a composed roi node's frame handler (nodes/container.py)
         self.sequence = 0
         self.published = 0
         self.finished = threading.Event()
@@ -128,13 +136,13 @@ class CameraNode(Autostart, LifecycleNode):
         if p["max_in_flight"] > 0:
             self.create_subscription(Verdict, "verdict", self._on_verdict, RESULT_QOS)
         self._frame_id = p["frame_id"]
-        self.health.set_status(b"\x00", f"configured: {p['source_type']} {p['source']}")
+        self.health.set_status(HealthLevel.OK, f"configured: {p['source_type']} {p['source']}")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         result = super().on_activate(state)
         self._stop.clear()
-        self._startup_deadline = time.monotonic() + self.params["startup_timeout_s"]
+        self._startup = StartupWait(self.params["startup_timeout_s"], time.monotonic())
         self._reader = threading.Thread(target=self._read_frames, name="camera-reader", daemon=True)
         self._reader.start()
         rate = self.get_parameter("rate_hz").value
@@ -200,39 +208,34 @@ class CameraNode(Autostart, LifecycleNode):
         self._emit()
 
     def _on_verdict(self, msg: Verdict) -> None:
-        self._pending.discard(stamp_to_ns(msg.header.stamp))
+        self._in_flight.decided(stamp_to_ns(msg.header.stamp))
 
-    def _graph_ready(self) -> bool:
-        """True once the configured subscribers and publishers exist, plus a settle time."""
-        now = time.monotonic()
-        if self._ready_at is not None:
-            return now >= self._ready_at
-        subs = list(self.params["wait_for_subscribers"])
-        pubs = list(self.params["wait_for_publishers"])
+    def _missing_endpoints(self) -> list[str]:
+        """Configured topics without a subscriber (DDS or in-process) or without a publisher."""
         missing = [
             t
-            for t in subs
+            for t in self.params["wait_for_subscribers"]
             if self.count_subscribers(t) == 0
-            and not consumed_in_process(self.resolve_topic_name(t))
+            and not self.intra.consumed(self.resolve_topic_name(t))
         ]
-        missing += [t for t in pubs if self.count_publishers(t) == 0]
-        if not missing:
-            self._ready_at = now + 0.5  # let every other process match the endpoints just seen
-        elif now > self._startup_deadline:
+        return missing + [
+            t for t in self.params["wait_for_publishers"] if self.count_publishers(t) == 0
+        ]
+
+    def _graph_ready(self) -> bool:
+        step = self._startup.poll(time.monotonic(), self._missing_endpoints)
+        if step is Startup.GAVE_UP:
+            missing = list(self._startup.missing)
             self.get_logger().warning(f"starting before the graph was complete: missing {missing}")
-            self._ready_at = now
-        return False
+        return step is Startup.READY
 
     def _emit(self) -> None:
-        if self.finished.is_set() or not self._graph_ready():
-            return
-        limit = self.params["max_in_flight"]
-        if limit > 0 and len(self._pending) >= limit:
+        if self.finished.is_set() or not self._graph_ready() or self._in_flight.full:
             return
         try:
             frame = self._queue.get_nowait()
         except queue.Empty:
-            self.health.counters.inc("camera_not_ready")
+            self.health.counters.inc(CameraCounter.CAMERA_NOT_READY)
             return
         if frame is None:
             self.finished.set()
@@ -245,17 +248,16 @@ class CameraNode(Autostart, LifecycleNode):
         # A new header per frame: in-process consumers may keep the message (nothing is copied).
         header = Header(frame_id=self._frame_id, stamp=ns_to_stamp(stamp_ns))
         unit_id = f"{self.params['unit_prefix']}{self.sequence:06d}"
-        if self.params["max_in_flight"] > 0:
-            self._pending.add(stamp_ns)
+        self._in_flight.opened(stamp_ns)
         self._unit_pub.publish(
             CaptureEvent(
                 header=header, unit_id=unit_id, sequence=self.sequence, source=frame.source
             )
         )
         self.sequence += 1
-        self.health.counters.inc("frames")
+        self.health.counters.inc(CameraCounter.FRAMES)
         if frame.pixels is None:
-            self.health.reject("unreadable_frames", f"{frame.source}: {frame.error}")
+            self.health.reject(CameraCounter.UNREADABLE_FRAMES, f"{frame.source}: {frame.error}")
             self._reject_pub.publish(
                 UnitRejection(header=header, unit_id=unit_id, stage="camera", reason=frame.error)
             )

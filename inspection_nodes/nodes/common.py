@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from inspection_nodes.core.common.counters import EventCounters
+from inspection_nodes.core.common.health import HealthLevel
 
 
 @dataclass(frozen=True)
@@ -70,18 +71,22 @@ AUDIT_PATH = ParamSpec(
 
 
 class Health:
-    """Counters and a status line published on `diagnostics` once a second."""
+    """Counters and a status line published on `diagnostics` once a second.
 
-    def __init__(self, node: Node, period_s: float = 1.0) -> None:
+    `counters` are the names the node declares (its counter enums): they are reported from
+    start-up on, at 0 until the first event.
+    """
+
+    def __init__(self, node: Node, counters: Iterable[str], period_s: float = 1.0) -> None:
         self._node = node
-        self.counters = EventCounters()
-        self._level = DiagnosticStatus.OK
+        self.counters = EventCounters(counters)
+        self._level = HealthLevel.OK
         self._message = "starting"
         self._pub = node.create_publisher(DiagnosticArray, "diagnostics", 10)
         self._timer = node.create_timer(period_s, self.publish)
 
-    def set_status(self, level: bytes, message: str) -> None:
-        self._level, self._message = level, message
+    def set_status(self, level: HealthLevel, message: str) -> None:
+        self._level, self._message = HealthLevel(level), message
 
     def reject(self, counter: str, reason: str) -> None:
         """Count a rejected input and log why (throttled, so a flood cannot stall the node)."""
@@ -92,7 +97,7 @@ class Health:
 
     def publish(self) -> None:
         status = DiagnosticStatus(
-            level=self._level,
+            level=bytes([self._level]),
             name=f"{self._node.get_name()}",
             message=self._message,
             hardware_id="inspection_cell",

@@ -4,9 +4,10 @@
 
 The rclpy counterpart of an rclcpp component container. Each node keeps its own name,
 parameters, topics and diagnostics; only the process is shared. Producer/consumer pairs of
-`graph.INTRA_PROCESS_EDGES` in one container are wired intra-process (nodes/intra_process.py):
-the consumer does not subscribe, the producer calls its callback with each message. Which
-nodes share a process is the params file's `cell.compose` (core/cell/config.py).
+`graph.INTRA_PROCESS_EDGES` in one container are wired intra-process (nodes/intra_process.py),
+in the handler order of `graph.intra_process_edges`: the consumer does not subscribe, the
+producer calls its callback with each message. Which nodes share a process is the params file's
+`cell.compose` (core/cell/config.py).
 """
 
 from __future__ import annotations
@@ -17,30 +18,31 @@ from collections.abc import Callable, Sequence
 
 from rclpy.node import Node
 
-from inspection_nodes.graph import INTRA_PROCESS_EDGES, node_spec
+from inspection_nodes.graph import intra_process_edges, node_spec
 from inspection_nodes.nodes.common import run_nodes
-
-
-def local_edges(names: Sequence[str]) -> list[tuple[str, str, str]]:
-    return [e for e in INTRA_PROCESS_EDGES if e[0] in names and e[1] in names]
+from inspection_nodes.nodes.intra_process import IntraProcessNode
 
 
 def factories(names: Sequence[str]) -> list[Callable[..., Node]]:
     """One constructor per node; consumers of a local edge are told not to subscribe to it."""
+    edges = intra_process_edges(names)
     result = []
     for name in names:
         factory = node_spec(name).node_class()
-        local = tuple(topic for _, consumer, topic in local_edges(names) if consumer == name)
+        local = tuple(topic for _, consumer, topic in edges if consumer == name)
         result.append(functools.partial(factory, local_inputs=local) if local else factory)
     return result
 
 
 def wire(nodes: list[Node]) -> None:
-    """Connect each local edge: the producer's messages go straight to the consumer's callback."""
+    """Connect each local edge, in handler order: the producer's messages go straight to the
+    consumer's callback."""
     by_name = {node.get_name(): node for node in nodes}
-    for producer, consumer, topic in local_edges(list(by_name)):
-        source = by_name[producer]
-        handler = by_name[consumer].intra_process_inputs.get(topic)
+    for producer, consumer, topic in intra_process_edges(list(by_name)):
+        source, sink = by_name[producer], by_name[consumer]
+        if not (isinstance(source, IntraProcessNode) and isinstance(sink, IntraProcessNode)):
+            raise TypeError(f"{producer} -> {consumer} ({topic}): not an IntraProcessNode pair")
+        handler = sink.intra_process_inputs().get(topic)
         if handler is not None:  # e.g. no ROI handler in a scoring node without heatmaps
             source.intra.connect(source.resolve_topic_name(topic), handler)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
 from inspection_msgs.msg import Detection, Detections, UnitRejection
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.detector.yolo import (
     BACKENDS,
     PRECISIONS,
@@ -25,6 +27,13 @@ from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 from inspection_nodes.nodes.unit_ids import follow_unit_ids
+
+
+class DetectorCounter(StrEnum):
+    DETECTIONS_PUBLISHED = "detections_published"
+    REJECTED_ROIS = "rejected_rois"  # bad image, detector error, or the node is not active
+    FRAME_SIZE_UNKNOWN = "frame_size_unknown"  # no crop and no camera_info yet: frame boxes = ROI
+
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
@@ -87,7 +96,7 @@ class DetectorNode(Autostart, LifecycleNode):
             max_detections=self.params["max_detections"],
             threads=self.params["threads"],
         ).validate()
-        self.health = Health(self)
+        self.health = Health(self, DetectorCounter)
         self.detector: YoloDetector | None = None
         self._frame_wh: tuple[int, int] | None = None
         self._active = False
@@ -103,7 +112,7 @@ class DetectorNode(Autostart, LifecycleNode):
             self.detector.detect(np.zeros((size, size, 3), np.uint8))  # warm-up
         except (DetectorError, DatasetError, OSError, ValueError) as exc:
             self.get_logger().error(f"cannot load detector: {exc}")
-            self.health.set_status(b"\x02", f"no model: {exc}")
+            self.health.set_status(HealthLevel.ERROR, f"no model: {exc}")
             return TransitionCallbackReturn.FAILURE
         qos = overridable()
         self._pub = self.create_lifecycle_publisher(
@@ -131,7 +140,7 @@ class DetectorNode(Autostart, LifecycleNode):
         )
         model = self.detector.model
         self.health.set_status(
-            b"\x00", f"model {model.version} ({model.input_mode}) on {self.config.backend}"
+            HealthLevel.OK, f"model {model.version} ({model.input_mode}) on {self.config.backend}"
         )
         return TransitionCallbackReturn.SUCCESS
 
@@ -156,7 +165,7 @@ class DetectorNode(Autostart, LifecycleNode):
         self._frame_wh = (msg.width, msg.height)
 
     def _reject(self, msg: Image, unit_id: str, reason: str) -> None:
-        self.health.reject("rejected_rois", reason)
+        self.health.reject(DetectorCounter.REJECTED_ROIS, reason)
         self._reject_pub.publish(
             UnitRejection(header=msg.header, unit_id=unit_id, stage="detector", reason=reason)
         )
@@ -178,7 +187,7 @@ class DetectorNode(Autostart, LifecycleNode):
             return
         roi_wh = (rgb.shape[1], rgb.shape[0])
         if not self._crop and self._frame_wh is None:
-            self.health.counters.inc("frame_size_unknown")
+            self.health.counters.inc(DetectorCounter.FRAME_SIZE_UNKNOWN)
         out = Detections(header=msg.header, unit_id=unit_id, model_version=self.detector.version)
         out.detections = [
             Detection(
@@ -192,7 +201,7 @@ class DetectorNode(Autostart, LifecycleNode):
         ]
         out.timings = [timing("detector", (time.perf_counter() - start) * 1e3)]
         self._pub.publish(out)
-        self.health.counters.inc("detections_published")
+        self.health.counters.inc(DetectorCounter.DETECTIONS_PUBLISHED)
         if self._overlay_pub is not None and self._overlay_pub.get_subscription_count() > 0:
             self._overlay_pub.publish(
                 array_to_image(draw_detections(rgb, found), msg.header, "rgb8")

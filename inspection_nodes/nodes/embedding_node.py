@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from enum import StrEnum
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import PatchEmbedding, UnitRejection
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import (
@@ -19,11 +21,17 @@ from inspection_nodes.nodes.convert import (
     stamp_to_ns,
     timing,
 )
-from inspection_nodes.nodes.intra_process import IntraProcess, subscribe_input
+from inspection_nodes.nodes.intra_process import Handler, IntraProcessNode
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
 from inspection_nodes.nodes.unit_ids import follow_unit_ids
 
 BACKENDS = ("onnxruntime", "tensorrt", "torch")
+
+
+class EmbeddingCounter(StrEnum):
+    EMBEDDINGS = "embeddings"
+    REJECTED_ROIS = "rejected_rois"  # bad image, engine error, or the node is not active
+
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     Autostart.AUTOSTART,
@@ -43,17 +51,18 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
-class EmbeddingNode(Autostart, LifecycleNode):
-    """Loads the backbone in configure so activate, and the first frame, are fast."""
+class EmbeddingNode(Autostart, IntraProcessNode, LifecycleNode):
+    """Loads the backbone in configure so activate, and the first frame, are fast. ROIs come
+    over DDS or, composed with the roi node, in-process; features go to a composed scoring
+    node the same way (nodes/intra_process.py)."""
+
+    INTRA_PROCESS_INPUTS = ("roi/image",)
 
     def __init__(self, local_inputs: Collection[str] = (), **kwargs) -> None:
-        super().__init__("embedding", **kwargs)
-        self._local_inputs = set(local_inputs)
+        super().__init__("embedding", local_inputs=local_inputs, **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
-        self.health = Health(self)
+        self.health = Health(self, EmbeddingCounter)
         self.engine = None
-        self.intra = IntraProcess()  # a composed scoring node's handler (nodes/container.py)
-        self.intra_process_inputs = {"roi/image": self._on_roi}
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         from inspection_nodes.core.anomaly.engine import AnomalyEngine, EngineError
@@ -67,7 +76,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
             self.engine.embed(np.zeros((size, size, 3), np.uint8))  # warm-up
         except (EngineError, OSError, ValueError) as exc:
             self.get_logger().error(f"cannot load model: {exc}")
-            self.health.set_status(b"\x02", f"no model: {exc}")
+            self.health.set_status(HealthLevel.ERROR, f"no model: {exc}")
             return TransitionCallbackReturn.FAILURE
         qos = overridable()
         self._pub = self.create_lifecycle_publisher(
@@ -81,11 +90,14 @@ class EmbeddingNode(Autostart, LifecycleNode):
         # Subscribed from configure on, so the camera can see the stage is ready; frames that
         # arrive while inactive are rejected (the gate FAILs them), never silently dropped.
         self._active = False
-        self._sub = subscribe_input(
-            self, Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, self._local_inputs
+        self._sub = self.subscribe_input(Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS)
+        self.health.set_status(
+            HealthLevel.OK, f"model {self.engine.model_version} on {p['backend']}"
         )
-        self.health.set_status(b"\x00", f"model {self.engine.model_version} on {p['backend']}")
         return TransitionCallbackReturn.SUCCESS
+
+    def intra_process_inputs(self) -> dict[str, Handler]:
+        return {"roi/image": self._on_roi}
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._active = True
@@ -103,7 +115,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def _reject(self, msg: Image, reason: str) -> None:
-        self.health.reject("rejected_rois", reason)
+        self.health.reject(EmbeddingCounter.REJECTED_ROIS, reason)
         unit_id = self._unit_ids.get(stamp_to_ns(msg.header.stamp))
         self._reject_pub.publish(
             UnitRejection(header=msg.header, unit_id=unit_id, stage="embedding", reason=reason)
@@ -140,7 +152,7 @@ class EmbeddingNode(Autostart, LifecycleNode):
         )
         out.data = float32_array(features)
         self.intra.publish(self._pub, out)
-        self.health.counters.inc("embeddings")
+        self.health.counters.inc(EmbeddingCounter.EMBEDDINGS)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 
-from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.node import Node
 from std_msgs.msg import Header
 
 from inspection_msgs.msg import AnomalyResult, CaptureEvent, Detections, UnitRejection, Verdict
 from inspection_msgs.srv import SetThreshold
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.evidence.audit import AuditLog
-from inspection_nodes.core.gate.gate import Decision, Gate
+from inspection_nodes.core.gate.gate import Decision, Gate, GateCounter, failsafe_decision
 from inspection_nodes.core.gate.rules import (
     ClassRule,
     Detection,
@@ -24,6 +24,7 @@ from inspection_nodes.core.gate.rules import (
     ScoreResult,
     parse_recipes,
 )
+from inspection_nodes.core.gate.threshold_change import change_threshold
 from inspection_nodes.nodes.common import (
     AUDIT_PATH,
     Health,
@@ -33,6 +34,27 @@ from inspection_nodes.nodes.common import (
 )
 from inspection_nodes.nodes.convert import ns_to_stamp, stamp_to_ns, timing, wall_ns
 from inspection_nodes.nodes.qos import RESULT_QOS, overridable
+
+
+class GateNodeCounter(StrEnum):
+    GATE_ERROR = "gate_error"  # an exception in the gate path (the unit FAILs)
+    THRESHOLD_CHANGE_REFUSED = "threshold_change_refused"
+    # UnitRejection messages by the stage that sent them (the stages that publish `rejections`)
+    REJECTED_BY_CAMERA = "rejected_by_camera"
+    REJECTED_BY_ROI = "rejected_by_roi"
+    REJECTED_BY_EMBEDDING = "rejected_by_embedding"
+    REJECTED_BY_SCORING = "rejected_by_scoring"
+    REJECTED_BY_DETECTOR = "rejected_by_detector"
+    REJECTED_BY_UNKNOWN = "rejected_by_unknown"  # an empty or unknown stage name
+
+
+def rejection_counter(stage: str) -> GateNodeCounter:
+    """The counter of a UnitRejection's stage (a bounded set of names, whatever arrives)."""
+    try:
+        return GateNodeCounter(f"rejected_by_{stage}")
+    except ValueError:
+        return GateNodeCounter.REJECTED_BY_UNKNOWN
+
 
 EXPIRE_PERIOD_S = 0.005  # deadline resolution: a late unit is FAILed within 5 ms of its deadline
 
@@ -198,7 +220,7 @@ class GateNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__("gate", **kwargs)
         params = declare_parameters(self, PARAMETERS)
-        self.health = Health(self)
+        self.health = Health(self, (*GateNodeCounter, *GateCounter))
         self.gate = Gate(gate_config(params), self.health.counters)
         self.audit = AuditLog(Path(params["audit_path"]))
         self._verdicts = self.create_publisher(
@@ -221,7 +243,7 @@ class GateNode(Node):
         self.create_service(SetThreshold, "gate/set_threshold", self._on_set_threshold)
         self.create_timer(EXPIRE_PERIOD_S, self._on_expire)
         self.create_timer(params["heartbeat_ms"] / 1000.0, self._on_heartbeat)
-        self.health.set_status(DiagnosticStatus.OK, f"config {self.gate.config.version}")
+        self.health.set_status(HealthLevel.OK, f"config {self.gate.config.version}")
 
     def _on_capture(self, msg: CaptureEvent) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
@@ -247,7 +269,7 @@ class GateNode(Node):
 
     def _on_rejection(self, msg: UnitRejection) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
-        self.health.counters.inc(f"rejected_by_{msg.stage or 'unknown'}")
+        self.health.counters.inc(rejection_counter(msg.stage))
         self._run(
             stamp,
             msg.unit_id,
@@ -267,7 +289,7 @@ class GateNode(Node):
         try:
             decisions = step()
         except Exception as exc:  # any error in the gate path is a FAIL, never a PASS
-            self.health.reject("gate_error", f"{type(exc).__name__}: {exc}")
+            self.health.reject(GateNodeCounter.GATE_ERROR, f"{type(exc).__name__}: {exc}")
             if stamp_ns is None:
                 return
             decisions = self._fail(stamp_ns, unit_id, f"gate error: {type(exc).__name__}: {exc}")
@@ -279,11 +301,7 @@ class GateNode(Node):
         try:
             return self.gate.fail(stamp_ns, unit_id, reason, wall_ns())
         except Exception:  # the gate itself is broken: decide without it
-            return [
-                Decision(
-                    stamp_ns, unit_id, "", False, (reason,), math.nan, math.nan, "", "", wall_ns()
-                )
-            ]
+            return [failsafe_decision(stamp_ns, unit_id, reason, wall_ns())]
 
     def _publish(self, d: Decision, gate_ms: float) -> None:
         msg = Verdict(
@@ -308,30 +326,18 @@ class GateNode(Node):
         config = self.gate.config
         try:
             response.old_value = config.value(request.name)
-            if not request.requested_by.strip():
-                raise ValueError("requested_by is required (who changes the threshold)")
-            new = config.with_value(request.name, request.value)
-            self.audit.append(
-                "threshold_change",
-                {
-                    "node": self.get_fully_qualified_name(),
-                    "name": request.name,
-                    "recipe": config.recipe,
-                    "old": response.old_value,
-                    "new": new.value(request.name),
-                    "reason": request.reason,
-                    "old_config_version": config.version,
-                    "new_config_version": new.version,
-                },
-                actor=request.requested_by,
+            change = change_threshold(
+                config, request.name, request.value, request.requested_by, request.reason
             )
-            self.gate.set_config(new)
+            body = change.audit_body(self.get_fully_qualified_name())
+            self.audit.append("threshold_change", body, actor=request.requested_by)
+            self.gate.set_config(change.config)
         except (ValueError, OSError) as exc:
             response.success, response.message = False, str(exc)
-            self.health.reject("threshold_change_refused", str(exc))
+            self.health.reject(GateNodeCounter.THRESHOLD_CHANGE_REFUSED, str(exc))
             return response
         response.success = True
-        response.message = f"{request.name} = {new.value(request.name):g}, config {new.version}"
+        response.message = f"{request.name} = {change.new_value:g}, config {change.config.version}"
         self.get_logger().info(
             f"threshold {request.name}: {response.old_value:g} -> {request.value:g} "
             f"by {request.requested_by} ({request.reason})"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,12 @@ from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent, Disposition, Verdict
 from inspection_msgs.srv import SubmitDisposition
-from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceStore, load_key
 from inspection_nodes.core.evidence.audit import AuditLog
-from inspection_nodes.core.evidence.crypto import generate_key_file
+from inspection_nodes.core.evidence.crypto import Cipher, generate_key_file, load_key
+from inspection_nodes.core.evidence.dispositions import disposition_problems
 from inspection_nodes.core.evidence.images import FORMATS, encode_image
+from inspection_nodes.core.evidence.pending import PendingUnit, PendingUnits, Placed
+from inspection_nodes.core.evidence.store import EvidenceItem, EvidenceStore
 from inspection_nodes.nodes.common import (
     AUDIT_PATH,
     Health,
@@ -34,7 +36,6 @@ from inspection_nodes.nodes.common import (
 )
 from inspection_nodes.nodes.convert import image_to_array, stamp_to_ns
 from inspection_nodes.nodes.msg_json import (
-    DISPOSITIONS,
     actuator_body,
     anomaly_body,
     disposition_body,
@@ -43,7 +44,20 @@ from inspection_nodes.nodes.msg_json import (
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 
 IMAGE_TOPICS = {"roi": "roi/image", "frame": "camera/image_raw"}
-_WRITTEN_MEMORY = 20000  # stamps of written units remembered to append late items
+
+
+class RecorderCounter(StrEnum):
+    UNITS_RECORDED = "units_recorded"
+    LATE_ITEMS = "late_items"  # a piece of a unit already written, appended to it
+    PENDING_OVERFLOW = "pending_overflow"  # a unit written early to bound memory
+    UNIT_WITHOUT_VERDICT = "unit_without_verdict"  # written after pending_timeout_s
+    EVIDENCE_FAILED = "evidence_failed"
+    AUDIT_FAILED = "audit_failed"
+    EVICTED_UNITS = "evicted_units"
+    EVICTED_UNSYNCED = "evicted_unsynced"  # evicted before the backend had them
+    EVICTION_FAILED = "eviction_failed"
+    DISPOSITION_REJECTED = "disposition_rejected"
+
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("evidence_dir", "evidence", "directory of evidence.db", read_only=True),
@@ -118,13 +132,6 @@ class _RawImage:
     msg: Image
 
 
-@dataclass
-class _Pending:
-    unit_id: str
-    since: float = field(default_factory=time.monotonic)
-    items: list[EvidenceItem | _RawImage] = field(default_factory=list)
-
-
 def _json_item(kind: str, body: dict[str, Any]) -> EvidenceItem:
     return EvidenceItem(kind, "application/json", json.dumps(body, allow_nan=False).encode())
 
@@ -143,9 +150,10 @@ class RecorderNode(Node):
             self.p["max_size_gb"] * 1e9,
         )
         self.audit = AuditLog(Path(self.p["audit_path"]))
-        self.health = Health(self)
-        self.pending: OrderedDict[int, _Pending] = OrderedDict()
-        self.written: OrderedDict[int, str] = OrderedDict()
+        self.health = Health(self, RecorderCounter)
+        self.pending: PendingUnits[EvidenceItem | _RawImage] = PendingUnits(
+            self.p["max_pending_units"]
+        )
         self.disposition_pub = self.create_publisher(
             Disposition, "disposition", RESULT_QOS, qos_overriding_options=overridable()
         )
@@ -200,14 +208,15 @@ class RecorderNode(Node):
             try:
                 handler(msg)
             except Exception as exc:
-                self.health.reject("evidence_failed", f"{topic}: {exc}")
+                self.health.reject(RecorderCounter.EVIDENCE_FAILED, f"{topic}: {exc}")
 
         self.create_subscription(
             msg_type, topic, callback, qos, qos_overriding_options=overridable()
         )
 
     def _on_capture(self, msg: CaptureEvent) -> None:
-        self._slot(stamp_to_ns(msg.header.stamp), msg.unit_id)
+        stamp = stamp_to_ns(msg.header.stamp)
+        self._write_overflow(self.pending.open(stamp, msg.unit_id, time.monotonic()))
 
     def _on_image(self, kind: str, msg: Image) -> None:
         self._add(msg, _RawImage(kind, msg), unit_id="")
@@ -221,95 +230,78 @@ class RecorderNode(Node):
         )
         return EvidenceItem(item.kind, media, data)
 
-    def _slot(self, stamp: int, unit_id: str) -> _Pending | None:
-        """The pending entry of a unit (made on first sight); None once the unit is written."""
-        if stamp in self.written:
-            return None
-        slot = self.pending.get(stamp)
-        if slot is None:
-            slot = self.pending[stamp] = _Pending(unit_id)
-            if len(self.pending) > self.p["max_pending_units"]:
-                old_stamp, old = self.pending.popitem(last=False)
-                self.health.reject("pending_overflow", f"unit {old.unit_id} written early")
-                self._write(old_stamp, old)
-        elif unit_id and not slot.unit_id:
-            slot.unit_id = unit_id
-        return slot
-
     def _add(self, msg, item: EvidenceItem | _RawImage, unit_id: str | None = None) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
         uid = msg.unit_id if unit_id is None else unit_id
-        slot = self._slot(stamp, uid)
-        if slot is None:  # late item of a written unit
-            self.store.record(stamp, self.written[stamp], [self._encoded(item)])
-            self.health.counters.inc("late_items")
-        else:
-            slot.items.append(item)
+        placed = self.pending.add(stamp, uid, item, time.monotonic())
+        self._write_overflow(placed)
+        if placed.late_unit_id is not None:
+            self.store.record(stamp, placed.late_unit_id, [self._encoded(item)])
+            self.health.counters.inc(RecorderCounter.LATE_ITEMS)
+
+    def _write_overflow(self, placed: Placed) -> None:
+        for stamp, unit in placed.overflow:
+            self.health.reject(
+                RecorderCounter.PENDING_OVERFLOW, f"unit {unit.unit_id} written early"
+            )
+            self._write(stamp, unit)
 
     def _on_verdict(self, msg: Verdict) -> None:
         stamp = stamp_to_ns(msg.header.stamp)
         body = verdict_body(msg)
         self._add(msg, _json_item("verdict", body))
-        slot = self.pending.pop(stamp, None)
-        if slot is not None:
-            self._write(stamp, slot)
+        unit = self.pending.take(stamp)
+        if unit is not None:
+            self._write(stamp, unit)
         try:  # a failing audit must not cost the evidence, and vice versa
             self.audit.append("verdict", body, actor="gate")
         except Exception as exc:
-            self.health.reject("audit_failed", f"verdict {msg.unit_id}: {exc}")
+            self.health.reject(RecorderCounter.AUDIT_FAILED, f"verdict {msg.unit_id}: {exc}")
 
-    def _write(self, stamp: int, slot: _Pending) -> None:
-        unit_id = slot.unit_id or f"stamp-{stamp}"
+    def _write(self, stamp: int, unit: PendingUnit) -> None:
+        unit_id = self.pending.mark_written(stamp, unit)
         items = []
-        for item in slot.items:
+        for item in unit.items:
             try:
                 items.append(self._encoded(item))
             except Exception as exc:  # one unencodable image must not cost the unit's record
-                self.health.reject("evidence_failed", f"unit {unit_id} {item.kind}: {exc}")
+                self.health.reject(
+                    RecorderCounter.EVIDENCE_FAILED, f"unit {unit_id} {item.kind}: {exc}"
+                )
         self.store.record(stamp, unit_id, items)
-        self.written[stamp] = unit_id
-        if len(self.written) > _WRITTEN_MEMORY:
-            self.written.popitem(last=False)
-        self.health.counters.inc("units_recorded")
+        self.health.counters.inc(RecorderCounter.UNITS_RECORDED)
 
     def _expire_pending(self) -> None:
-        cutoff = time.monotonic() - self.p["pending_timeout_s"]
         try:
-            while self.pending and next(iter(self.pending.values())).since < cutoff:
-                stamp, slot = self.pending.popitem(last=False)
-                self.health.reject("unit_without_verdict", f"unit {slot.unit_id} had no verdict")
-                self._write(stamp, slot)
+            for stamp, unit in self.pending.expired(time.monotonic() - self.p["pending_timeout_s"]):
+                self.health.reject(
+                    RecorderCounter.UNIT_WITHOUT_VERDICT, f"unit {unit.unit_id} had no verdict"
+                )
+                self._write(stamp, unit)
         except Exception as exc:
-            self.health.reject("evidence_failed", f"expire: {exc}")
+            self.health.reject(RecorderCounter.EVIDENCE_FAILED, f"expire: {exc}")
 
     def _evict(self) -> None:
         try:
             report = self.store.evict()
             if report.unsynced_units:
-                self.health.counters.inc("evicted_unsynced", report.unsynced_units)
+                self.health.counters.inc(RecorderCounter.EVICTED_UNSYNCED, report.unsynced_units)
                 self.get_logger().warning(
                     f"evicted {report.unsynced_units} units never exported to the backend"
                 )
                 self.audit.append("evidence_eviction", report.__dict__, actor="recorder")
-            self.health.counters.inc("evicted_units", report.units)
+            self.health.counters.inc(RecorderCounter.EVICTED_UNITS, report.units)
         except Exception as exc:
-            self.health.reject("eviction_failed", str(exc))
+            self.health.reject(RecorderCounter.EVICTION_FAILED, str(exc))
 
     def _on_submit_disposition(self, request, response):
         msg: Disposition = request.disposition
-        problems = [
-            text
-            for bad, text in (
-                (not msg.unit_id, "unit_id is empty"),
-                (not msg.operator_id, "operator_id is empty"),
-                (msg.disposition not in DISPOSITIONS, f"disposition {msg.disposition} unknown"),
-                (stamp_to_ns(msg.header.stamp) == 0, "header.stamp (capture stamp) is zero"),
-            )
-            if bad
-        ]
+        problems = disposition_problems(
+            msg.unit_id, msg.operator_id, msg.disposition, stamp_to_ns(msg.header.stamp)
+        )
         if problems:
             response.success, response.message = False, "; ".join(problems)
-            self.health.reject("disposition_rejected", response.message)
+            self.health.reject(RecorderCounter.DISPOSITION_REJECTED, response.message)
             return response
         try:
             body = disposition_body(msg)
@@ -319,7 +311,7 @@ class RecorderNode(Node):
             response.success, response.message = True, "recorded"
         except Exception as exc:
             response.success, response.message = False, f"not recorded: {exc}"
-            self.health.reject("evidence_failed", response.message)
+            self.health.reject(RecorderCounter.EVIDENCE_FAILED, response.message)
         return response
 
 

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from enum import StrEnum
 
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from inspection_msgs.msg import UnitRejection
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.io.roi import RoiConfig, RoiError, RoiExtractor
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array
-from inspection_nodes.nodes.intra_process import IntraProcess, subscribe_input
+from inspection_nodes.nodes.intra_process import Handler, IntraProcessNode
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+
+class RoiCounter(StrEnum):
+    ROIS = "rois"
+    REJECTED_FRAMES = "rejected_frames"  # unusable: encoding, size, blank (a reason is published)
+    ROI_ERRORS = "roi_errors"  # an unexpected error (the unit is still rejected, never dropped)
+
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("crop", [0], "[x, y, w, h] in frame pixels; [0] = whole frame", read_only=True),
@@ -52,15 +61,17 @@ def roi_config(params: dict) -> RoiConfig:
     )
 
 
-class RoiNode(Node):
+class RoiNode(IntraProcessNode, Node):
     """Frames from camera/image_raw, over DDS or, composed with the camera, in-process
-    (`local_inputs`, see nodes/intra_process.py)."""
+    (`local_inputs`, see nodes/intra_process.py); its ROIs go to composed consumers the same way."""
+
+    INTRA_PROCESS_INPUTS = ("camera/image_raw",)
 
     def __init__(self, local_inputs: Collection[str] = (), **kwargs) -> None:
-        super().__init__("roi", **kwargs)
+        super().__init__("roi", local_inputs=local_inputs, **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
         self.extractor = RoiExtractor(roi_config(self.params))
-        self.health = Health(self)
+        self.health = Health(self, RoiCounter)
         qos = overridable()
         self._roi_pub = self.create_publisher(
             Image, "roi/image", UNIT_IMAGE_QOS, qos_overriding_options=qos
@@ -68,12 +79,11 @@ class RoiNode(Node):
         self._reject_pub = self.create_publisher(
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
-        self.intra = IntraProcess()
-        self.intra_process_inputs = {"camera/image_raw": self._on_image}
-        subscribe_input(
-            self, Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS, local_inputs
-        )
-        self.health.set_status(b"\x00", "running")
+        self.subscribe_input(Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS)
+        self.health.set_status(HealthLevel.OK, "running")
+
+    def intra_process_inputs(self) -> dict[str, Handler]:
+        return {"camera/image_raw": self._on_image}
 
     def _on_image(self, msg: Image) -> None:
         start = time.perf_counter()
@@ -86,17 +96,17 @@ class RoiNode(Node):
             else:
                 roi = self.extractor.extract(to_rgb8(pixels, encoding))
         except (ImageFormatError, RoiError) as exc:
-            self._reject(header, f"roi: {exc}", "rejected_frames", str(exc))
+            self._reject(header, f"roi: {exc}", RoiCounter.REJECTED_FRAMES, str(exc))
             return
         except Exception as exc:
-            self._reject(header, f"roi error: {exc!r}", "roi_errors", repr(exc))
+            self._reject(header, f"roi error: {exc!r}", RoiCounter.ROI_ERRORS, repr(exc))
             return
         # A new message per frame: in-process consumers may keep it (the scoring node's ROI cache).
         self.intra.publish(self._roi_pub, array_to_image(roi, header, "rgb8"))
-        self.health.counters.inc("rois")
+        self.health.counters.inc(RoiCounter.ROIS)
         self.last_latency_ms = (time.perf_counter() - start) * 1e3
 
-    def _reject(self, header: Header, reason: str, counter: str, detail: str) -> None:
+    def _reject(self, header: Header, reason: str, counter: RoiCounter, detail: str) -> None:
         self.health.reject(counter, detail)
         self._reject_pub.publish(UnitRejection(header=header, stage="roi", reason=reason))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Collection
+from enum import StrEnum
 
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
@@ -12,11 +13,20 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import AnomalyResult, PatchEmbedding, UnitRejection
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
-from inspection_nodes.nodes.intra_process import subscribe_input
+from inspection_nodes.nodes.intra_process import Handler, IntraProcessNode
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
+
+
+class ScoringCounter(StrEnum):
+    RESULTS = "results"
+    REJECTED_EMBEDDINGS = "rejected_embeddings"  # wrong model version, shape or scoring error
+    HEATMAPS_WITHOUT_ROI = "heatmaps_without_roi"  # the unit's ROI left the cache first
+    HEATMAP_ERRORS = "heatmap_errors"
+
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
@@ -47,14 +57,16 @@ def load_scorer(model_dir: str):
     return engine
 
 
-class ScoringNode(Node):
-    """Patch features from embedding/patches, over DDS or, composed with the embedding node,
-    in-process (`local_inputs`, see nodes/intra_process.py)."""
+class ScoringNode(IntraProcessNode, Node):
+    """Patch features from embedding/patches (and, for heatmaps, ROIs from roi/image), over DDS
+    or, composed with their producers, in-process (`local_inputs`, see nodes/intra_process.py)."""
+
+    INTRA_PROCESS_INPUTS = ("embedding/patches", "roi/image")
 
     def __init__(self, local_inputs: Collection[str] = (), **kwargs) -> None:
-        super().__init__("scoring", **kwargs)
+        super().__init__("scoring", local_inputs=local_inputs, **kwargs)
         self.params = declare_parameters(self, PARAMETERS)
-        self.health = Health(self)
+        self.health = Health(self, ScoringCounter)
         # A missing or incompatible model is fatal at start-up: the error names the cause.
         self.engine = load_scorer(self.params["model_dir"])
         self._accepts = self.engine.artifact.manifest.accepted_embeddings
@@ -66,18 +78,23 @@ class ScoringNode(Node):
         self._reject_pub = self.create_publisher(
             UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
         )
-        self.intra_process_inputs = {"embedding/patches": self._on_patches}
-        subscribe_input(
-            self, PatchEmbedding, "embedding/patches", self._on_patches, RESULT_QOS, local_inputs
-        )
+        self.subscribe_input(PatchEmbedding, "embedding/patches", self._on_patches, RESULT_QOS)
         self._rois: OrderedDict[int, Image] = OrderedDict()
         if self.params["publish_heatmap"]:
             self._heatmap_pub = self.create_publisher(
                 Image, "anomaly/heatmap", DEBUG_IMAGE_QOS, qos_overriding_options=qos
             )
-            self.intra_process_inputs["roi/image"] = self._on_roi
-            subscribe_input(self, Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS, local_inputs)
-        self.health.set_status(b"\x00", f"model {self.engine.model_version} ({self.engine.method})")
+            self.subscribe_input(Image, "roi/image", self._on_roi, UNIT_IMAGE_QOS)
+        self.health.set_status(
+            HealthLevel.OK, f"model {self.engine.model_version} ({self.engine.method})"
+        )
+
+    def intra_process_inputs(self) -> dict[str, Handler]:
+        """Features always; ROIs only when they are kept for heatmaps."""
+        handlers: dict[str, Handler] = {"embedding/patches": self._on_patches}
+        if self.params["publish_heatmap"]:
+            handlers["roi/image"] = self._on_roi
+        return handlers
 
     def _on_set_parameters(self, params: list) -> SetParametersResult:
         """Reload hook (recalibration, rollback): a new `model_dir` is loaded and checked before
@@ -95,7 +112,9 @@ class ScoringNode(Node):
                 return SetParametersResult(successful=False, reason=str(exc))
             self.engine, self._accepts = engine, engine.artifact.manifest.accepted_embeddings
             self.get_logger().info(f"model_dir {param.value}: now scoring {engine.model_version}")
-            self.health.set_status(b"\x00", f"model {engine.model_version} ({engine.method})")
+            self.health.set_status(
+                HealthLevel.OK, f"model {engine.model_version} ({engine.method})"
+            )
         return SetParametersResult(successful=True)
 
     def _on_roi(self, msg: Image) -> None:
@@ -104,7 +123,7 @@ class ScoringNode(Node):
             self._rois.popitem(last=False)
 
     def _reject(self, msg: PatchEmbedding, reason: str) -> None:
-        self.health.reject("rejected_embeddings", reason)
+        self.health.reject(ScoringCounter.REJECTED_EMBEDDINGS, reason)
         self._reject_pub.publish(
             UnitRejection(header=msg.header, unit_id=msg.unit_id, stage="scoring", reason=reason)
         )
@@ -147,7 +166,7 @@ class ScoringNode(Node):
             timings=[*msg.timings, timing("scoring", elapsed_ms)],
         )
         self._result_pub.publish(out)
-        self.health.counters.inc("results")
+        self.health.counters.inc(ScoringCounter.RESULTS)
         self._publish_heatmap(msg, result.anomaly_map)
 
     def _publish_heatmap(self, msg: PatchEmbedding, anomaly_map: np.ndarray) -> None:
@@ -155,12 +174,12 @@ class ScoringNode(Node):
             return
         roi = self._rois.pop(stamp_to_ns(msg.header.stamp), None)
         if roi is None:
-            self.health.counters.inc("heatmaps_without_roi")
+            self.health.counters.inc(ScoringCounter.HEATMAPS_WITHOUT_ROI)
             return
         try:
             overlay = self.engine.overlay(to_rgb8(image_to_array(roi), roi.encoding), anomaly_map)
         except (ImageFormatError, ValueError) as exc:
-            self.health.reject("heatmap_errors", str(exc))
+            self.health.reject(ScoringCounter.HEATMAP_ERRORS, str(exc))
             return
         self._heatmap_pub.publish(array_to_image(overlay, msg.header, "rgb8"))
 

@@ -1,18 +1,19 @@
 """stability: drift monitor (stability index) and guided recalibration of the scoring model.
 
-Thin wrapper over core/stability/index.py (index), core/stability/baseline.py (what normal
-looked like at enrollment) and core/anomaly/recalibration.py (new model version). It hosts
-`scoring/recalibrate`
-because the capture and the rebuild take seconds, which the scoring node's hot path must not
-wait for; the new version reaches the scoring node through its `model_dir` parameter
-(rcl_interfaces SetParameters), and this node follows whatever version the results carry.
+Thin wrapper over core/stability/ (index, baseline, version following, unit capture) and
+core/anomaly/recalibration.py (new model version). It hosts `stability/recalibrate`: the capture
+and the rebuild take seconds, which the scoring node's hot path must not wait for; the new
+version reaches the scoring node through its `model_dir` parameter (rcl_interfaces
+SetParameters), and this node follows whatever version the results carry
+(core/stability/following.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,13 @@ from inspection_msgs.msg import (
 from inspection_msgs.srv import Recalibrate
 from inspection_nodes.core.anomaly import registry as model_registry
 from inspection_nodes.core.anomaly.artifact import ArtifactError, read_manifest
+from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.common.provenance import utc_now
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.stability.baseline import Baseline, BaselineError, load_baseline
-from inspection_nodes.core.stability.index import LEVELS, StabilityConfig, StabilityMonitor
+from inspection_nodes.core.stability.capture import UnitCapture
+from inspection_nodes.core.stability.following import Follow, VersionFollower
+from inspection_nodes.core.stability.index import StabilityConfig, StabilityMonitor
 from inspection_nodes.core.stability.plot import render_index
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns
@@ -48,7 +52,15 @@ from inspection_nodes.nodes.qos import (
     overridable,
 )
 
-FOLLOW_AFTER = 3  # consecutive results of another model version before the monitor follows it
+RECALIBRATE_SERVICE = "stability/recalibrate"
+
+
+class StabilityCounter(StrEnum):
+    RESULTS_OF_OTHER_MODEL = "results_of_other_model"  # ignored while following (core docs)
+    UNUSABLE_MODEL_DIR = "unusable_model_dir"
+    BAD_BASELINES = "bad_baselines"
+    BAD_ROI_IMAGES = "bad_roi_images"
+    BAD_EMBEDDINGS = "bad_embeddings"
 
 
 def _limit(name: str, default: float, what: str, hi: float) -> ParamSpec:
@@ -111,41 +123,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "capture_timeout_s",
         600.0,
-        "scoring/recalibrate gives up (changing nothing) if the units do not arrive by then",
+        "stability/recalibrate gives up (changing nothing) if the units do not arrive by then",
         range=(1.0, 86400.0),
         read_only=True,
     ),
 )
-
-
-@dataclass
-class Capture:
-    """The next `units` units (ROI + embeddings joined by capture stamp) for a recalibration."""
-
-    units: int
-    deadline: float
-    done: Future = field(default_factory=Future)
-    rois: dict[int, np.ndarray] = field(default_factory=dict)
-    features: dict[int, np.ndarray] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)
-
-    def complete(self) -> list[int]:
-        """Stamps with both parts, oldest first."""
-        return sorted(self.rois.keys() & self.features.keys())
-
-    def add(self, stamp: int, name: str, roi=None, feats=None) -> None:
-        if roi is not None:
-            self.rois[stamp] = roi
-        if feats is not None:
-            self.features[stamp] = feats
-        if name:
-            self.names[stamp] = name
-        # A unit whose other half never comes (rejected upstream) must not grow memory.
-        for part in (self.rois, self.features):
-            while len(part) > 2 * self.units + 20:
-                part.pop(min(part))
-        if len(self.complete()) >= self.units and not self.done.done():
-            self.done.set_result(True)
 
 
 class StabilityNode(Node):
@@ -156,27 +138,37 @@ class StabilityNode(Node):
         self.config = StabilityConfig(
             **{f.name: p[f.name] for f in fields(StabilityConfig)}
         )  # ValueError with the reason on bad limits
-        self.health = Health(self)
+        self.health = Health(self, StabilityCounter)
         self._model_dir: Path | None = Path(p["model_dir"]) if p["model_dir"] else None
         self._registry = Path(p["registry"]) if p["registry"] else None
         if self._registry is None and self._model_dir is not None:
             self._registry = self._model_dir.parent / "registry.json"
-        baseline, self._version = None, ""
-        if self._model_dir is not None:
-            # Not fatal: monitoring is not in the gate path, and a cell started with another
-            # model (`inspection cell --model`) is followed through the registry anyway.
-            try:
-                self._version = read_manifest(self._model_dir).model_version
-                baseline = load_baseline(self._model_dir)
-            except (ArtifactError, BaselineError) as exc:
-                self.health.reject("unusable_model_dir", f"{exc}; reference window instead")
-                self._model_dir = None
+        version, baseline = self._start_model()
+        self.follower = VersionFollower(version)
         self.monitor = StabilityMonitor(self.config, baseline)
-        self._other: tuple[str, int] = ("", 0)  # another version seen, how many in a row
-        self._left = ""  # version switched away from whose results may still be in flight
         self._history: deque[float] = deque(maxlen=p["plot_history"])
-        self._capture: Capture | None = None
+        self._capture: UnitCapture | None = None
+        self._captured: Future | None = None
         self._busy = False
+        self._create_entities()
+        self._set_status()
+
+    def _start_model(self) -> tuple[str, Baseline | None]:
+        """Version and baseline of model_dir. Not fatal when unusable: monitoring is not in the
+        gate path, and a cell started with another model (`inspection cell --model`) is
+        followed through the registry anyway."""
+        if self._model_dir is None:
+            return "", None
+        try:
+            return read_manifest(self._model_dir).model_version, load_baseline(self._model_dir)
+        except (ArtifactError, BaselineError) as exc:
+            self.health.reject(
+                StabilityCounter.UNUSABLE_MODEL_DIR, f"{exc}; reference window instead"
+            )
+            self._model_dir = None
+            return "", None
+
+    def _create_entities(self) -> None:
         qos = overridable()
         self._pub = self.create_publisher(
             StabilityReport, "stability", STATUS_QOS, qos_overriding_options=qos
@@ -196,17 +188,16 @@ class StabilityNode(Node):
         # default group) must keep running to deliver them.
         self.create_service(
             Recalibrate,
-            "scoring/recalibrate",
+            RECALIBRATE_SERVICE,
             self._on_recalibrate,
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
-        self.create_timer(p["report_period_s"], self._publish)
-        self._set_status()
+        self.create_timer(self.params["report_period_s"], self._publish)
 
     @property
     def model_version(self) -> str:
         """Model version the window belongs to ("" until the first result without model_dir)."""
-        return self._version
+        return self.follower.version
 
     @property
     def capturing(self) -> bool:
@@ -215,57 +206,47 @@ class StabilityNode(Node):
 
     def _set_status(self) -> None:
         source = self.monitor.baseline.source if self.monitor.baseline else "reference window"
-        self.health.set_status(b"\x00", f"model {self._version or '?'}, baseline {source}")
+        version = self.follower.version or "?"
+        self.health.set_status(HealthLevel.OK, f"model {version}, baseline {source}")
 
     # -- inputs -------------------------------------------------------------------------------
 
     def _on_result(self, msg: AnomalyResult) -> None:
-        version = msg.model_version
-        self._version = self._version or version
-        if version != self._version and (version == self._left or not self._follow(version)):
-            self.health.counters.inc("results_of_other_model")
+        step = self.follower.observe(msg.model_version)
+        if step is Follow.IGNORE:
+            self.health.counters.inc(StabilityCounter.RESULTS_OF_OTHER_MODEL)
             return
-        self._left, self._other = "", ("", 0)  # the old version's results are through
+        if step is Follow.SWITCH:
+            self._follow(msg.model_version)
         self.monitor.add_result(float(msg.score), float(msg.image_threshold))
 
-    def _follow(self, version: str) -> bool:
-        """Switch to a model version the scoring node now uses (rollback, manual switch) once
-        FOLLOW_AFTER results in a row carry it; results in flight from the old one are ignored."""
-        seen = self._other[1] + 1 if self._other[0] == version else 1
-        self._other = (version, seen)
-        if seen < FOLLOW_AFTER:
-            return False
+    def _follow(self, version: str) -> None:
+        """The scoring node runs another version now (rollback, manual switch): a new window
+        against that version's baseline, found through the registry."""
         found = model_registry.find_version(self._registry, version) if self._registry else None
         baseline = None
         if found is not None:
             try:
                 baseline = load_baseline(found)
             except BaselineError as exc:
-                self.health.reject("bad_baselines", str(exc))
-        self._activate(version, found, baseline)
+                self.health.reject(StabilityCounter.BAD_BASELINES, str(exc))
+        self._model_dir = found
+        self.monitor.reset(baseline)
+        self._set_status()
         self.get_logger().info(
             f"following model {version} ({found or 'not in the registry'}): "
             f"baseline {baseline.source if baseline else 'reference window'}"
         )
-        return True
-
-    def _activate(self, version: str, model_dir: Path | None, baseline: Baseline | None) -> None:
-        """Monitor a new model version from now on; results of the one left behind that are
-        still in flight are ignored until the new version's first result arrives."""
-        self._left, self._version, self._model_dir = self._version, version, model_dir
-        self._other = ("", 0)
-        self.monitor.reset(baseline)
-        self._set_status()
 
     def _on_roi(self, msg: Image) -> None:
         try:
             rgb = to_rgb8(image_to_array(msg), msg.encoding)
             self.monitor.add_roi(rgb)
         except (ImageFormatError, ValueError) as exc:
-            self.health.reject("bad_roi_images", str(exc))
+            self.health.reject(StabilityCounter.BAD_ROI_IMAGES, str(exc))
             return
         if self._capture is not None:
-            self._capture.add(stamp_to_ns(msg.header.stamp), "", roi=rgb.copy())
+            self._captured_if(self._capture.add(stamp_to_ns(msg.header.stamp), roi=rgb.copy()))
 
     def _on_patches(self, msg: PatchEmbedding) -> None:
         try:
@@ -274,11 +255,12 @@ class StabilityNode(Node):
             )
             self.monitor.add_embedding(patches)
         except ValueError as exc:
-            self.health.reject("bad_embeddings", str(exc))
+            self.health.reject(StabilityCounter.BAD_EMBEDDINGS, str(exc))
             return
         if self._capture is not None:
-            name = msg.unit_id or str(stamp_to_ns(msg.header.stamp))
-            self._capture.add(stamp_to_ns(msg.header.stamp), name, feats=patches.copy())
+            stamp = stamp_to_ns(msg.header.stamp)
+            name = msg.unit_id or str(stamp)
+            self._captured_if(self._capture.add(stamp, name, feats=patches.copy()))
 
     def _on_disposition(self, msg: Disposition) -> None:
         self.monitor.add_disposition(msg.disposition == Disposition.FALSE_REJECT)
@@ -286,16 +268,15 @@ class StabilityNode(Node):
     # -- outputs ------------------------------------------------------------------------------
 
     def _publish(self) -> None:
-        capture = self._capture
-        if capture is not None and time.monotonic() > capture.deadline and not capture.done.done():
-            capture.done.set_result(False)
+        if self._capture is not None and self._capture.expired(time.monotonic()):
+            self._captured_if(False, done=True)
         state = self.monitor.state()
         self._history.append(state.index)
         report = StabilityReport(
-            model_version=self._version,
+            model_version=self.follower.version,
             window_units=state.units,
             index=float(state.index),
-            level=LEVELS.index(state.level),
+            level=int(state.level),
             components=[
                 StabilityComponent(name=n, value=float(v), normalised=float(k))
                 for n, (v, k) in state.components.items()
@@ -309,22 +290,27 @@ class StabilityNode(Node):
 
     # -- guided recalibration -----------------------------------------------------------------
 
+    def _captured_if(self, full: bool, done: bool = False) -> None:
+        """Resolve the waiting request: True once the capture is full, False at its deadline."""
+        if (full or done) and self._captured is not None and not self._captured.done():
+            self._captured.set_result(full)
+
     async def _on_recalibrate(self, request: Recalibrate.Request, response: Recalibrate.Response):
         """Capture the next N units (or read a folder), build a new version, switch scoring."""
-        response.success, response.model_version = False, self._version
+        response.success, response.model_version = False, self.follower.version
         if self._busy:
             response.message = "a recalibration is already running; nothing changed"
             return response
         if self._model_dir is None:
             response.message = (
-                f"model {self._version or '?'} has no known directory: set model_dir (or "
-                "register the version); nothing changed"
+                f"model {self.follower.version or '?'} has no known directory: set model_dir "
+                "(or register the version); nothing changed"
             )
             return response
         # Imported here: the engine's libraries would add seconds to every start-up.
         from inspection_nodes.core.anomaly import recalibration
         from inspection_nodes.core.anomaly.engine import EngineError
-        from inspection_nodes.core.io import mvtec
+        from inspection_nodes.core.io.mvtec import DatasetError
 
         self._busy = True
         try:
@@ -332,42 +318,35 @@ class StabilityNode(Node):
         except (
             recalibration.RecalibrationError,
             EngineError,
-            mvtec.DatasetError,
+            DatasetError,
             ArtifactError,
             BaselineError,
             OSError,
         ) as exc:
             response.message = f"recalibration failed, nothing changed: {exc}"
         finally:
-            self._busy, self._capture = False, None
-        if response.success:
-            self.get_logger().info(f"scoring/recalibrate: {response.message}")
+            self._busy, self._capture, self._captured = False, None, None
+        if response.success:  # one call site per severity (rclpy refuses to mix them)
+            self.get_logger().info(f"{RECALIBRATE_SERVICE}: {response.message}")
         else:
-            self.get_logger().error(f"scoring/recalibrate: {response.message}")
+            self.get_logger().error(f"{RECALIBRATE_SERVICE}: {response.message}")
         return response
 
     async def _recalibrate(self, request: Recalibrate.Request, response) -> str:
         from inspection_nodes.core.anomaly import recalibration
-        from inspection_nodes.core.io import mvtec
 
-        parent, by = self._model_dir, request.requested_by.strip()
-        features, digest = None, None
+        parent, features, digest = self._model_dir, None, None
         if request.units > 0:
-            self._capture = capture = Capture(
-                int(request.units), time.monotonic() + self.params["capture_timeout_s"]
-            )
-            if not await capture.done:
-                got = len(capture.complete())
+            deadline = time.monotonic() + self.params["capture_timeout_s"]
+            self._capture, self._captured = UnitCapture(int(request.units), deadline), Future()
+            if not await self._captured:
+                got = len(self._capture.complete())
                 return f"only {got} of {request.units} units arrived in time; nothing changed"
-            stamps = capture.complete()[: request.units]
-            images = [capture.rois[s] for s in stamps]
-            features = np.stack([capture.features[s] for s in stamps])
-            names = [capture.names.get(s, str(s)) for s in stamps]
+            images, features, names = self._capture.take()
             source = f"next {request.units} units after {utc_now()}"
         elif request.data_dir:
-            paths = recalibration.good_image_paths(Path(request.data_dir))
-            images = [mvtec.read_rgb(path) for path in paths]
-            names, digest = [path.name for path in paths], mvtec.dataset_hash(paths)
+            good = recalibration.read_good_images(Path(request.data_dir))
+            images, names, digest = good.images, good.names, good.dataset_hash
             source = f"folder {request.data_dir}"
         else:
             return "give units > 0 (capture) or data_dir (folder); nothing changed"
@@ -376,7 +355,7 @@ class StabilityNode(Node):
             recalibration.next_version_dir(parent),
             images,
             names,
-            requested_by=by,
+            requested_by=request.requested_by.strip(),
             source=source,
             dataset_hash=digest,
             features=features,
@@ -387,10 +366,13 @@ class StabilityNode(Node):
         if not ok:
             return (
                 f"new version {version} written to {result.model_dir} but the scoring node did "
-                f"not load it ({reason}); the cell still runs {self._version}"
+                f"not load it ({reason}); the cell still runs {self.follower.version}"
             )
         model_registry.set_active(self._registry, result.model_dir, result.manifest)
-        self._activate(version, result.model_dir, load_baseline(result.model_dir))
+        self.follower.switch_to(version)
+        self._model_dir = result.model_dir
+        self.monitor.reset(load_baseline(result.model_dir))
+        self._set_status()
         response.success, response.model_version = True, version
         return (
             f"{version} active ({result.model_dir}): {len(images)} images, image threshold "

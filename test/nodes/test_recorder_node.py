@@ -17,10 +17,15 @@ from std_msgs.msg import Header
 
 from inspection_msgs.msg import ActuatorEvent, AnomalyResult, CaptureEvent, Disposition, Verdict
 from inspection_msgs.srv import SubmitDisposition
-from inspection_nodes.core.evidence import Cipher, EvidenceKeyError, EvidenceStore, load_key
 from inspection_nodes.core.evidence.audit import AuditLog
-from inspection_nodes.core.evidence.crypto import generate_key_file
+from inspection_nodes.core.evidence.crypto import (
+    Cipher,
+    EvidenceKeyError,
+    generate_key_file,
+    load_key,
+)
 from inspection_nodes.core.evidence.images import decode_image
+from inspection_nodes.core.evidence.store import EvidenceStore
 from inspection_nodes.nodes.convert import array_to_image, ns_to_stamp
 from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS
 from inspection_nodes.nodes.recorder_node import RecorderNode
@@ -72,7 +77,7 @@ def test_unit_is_recorded_on_verdict_and_late_items_appended(cell) -> None:
     pubs["roi"].publish(array_to_image(roi, _header(), "rgb8"))
     pubs["result"].publish(AnomalyResult(header=_header(), unit_id="u42", score=5.0))
     assert spin_until(
-        executor, lambda: STAMP in node.pending and len(node.pending[STAMP].items) == 2
+        executor, lambda: node.pending.get(STAMP) and len(node.pending.get(STAMP).items) == 2
     )
     assert node.store.units() == []  # nothing written before the verdict
     pubs["verdict"].publish(Verdict(header=_header(), unit_id="u42", decision=Verdict.FAIL))
@@ -119,7 +124,7 @@ def test_disposition_is_recorded_audited_and_republished(cell) -> None:
     entries = AuditLog(tmp_path / "audit.log").entries()
     assert entries[-1]["kind"] == "disposition" and entries[-1]["actor"] == "op7"
     assert entries[-1]["payload"]["disposition"] == "FALSE_REJECT"
-    assert [i.kind for i in node.pending[STAMP].items] == ["disposition"]
+    assert [i.kind for i in node.pending.get(STAMP).items] == ["disposition"]
 
 
 def test_missing_or_open_key_stops_start_up_with_a_clear_error(tmp_path, ros_context) -> None:

@@ -1,5 +1,5 @@
 """stability node in-process with real rclpy: reports, plot and bad input; guided recalibration
-through `scoring/recalibrate` with a real scoring node (capture, switch, follow a rollback);
+through `stability/recalibrate` with a real scoring node (capture, switch, follow a rollback);
 the bridge forwards reports to MQTT as schema-valid JSON."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Probe:
         self.roi = self.node.create_publisher(Image, "roi/image", UNIT_IMAGE_QOS)
         self.emb = self.node.create_publisher(PatchEmbedding, "embedding/patches", RESULT_QOS)
         self.res = self.node.create_publisher(AnomalyResult, "anomaly/result", RESULT_QOS)
-        self.recalibrate = self.node.create_client(Recalibrate, "scoring/recalibrate")
+        self.recalibrate = self.node.create_client(Recalibrate, "stability/recalibrate")
         executor.add_node(self.node)
 
 

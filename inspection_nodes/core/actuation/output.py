@@ -5,12 +5,20 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Protocol
 
 from inspection_nodes.core.common.counters import EventCounters
 
 BACKOFF_START_S = 0.05
 BACKOFF_MAX_S = 2.0
+
+
+class OutputCounter(StrEnum):
+    """What ReconnectingOutput counts (the actuator node reports them with its own)."""
+
+    OUTPUT_DISCONNECTS = "output_disconnects"
+    OUTPUT_RECONNECTS = "output_reconnects"
 
 
 class OutputError(RuntimeError):
@@ -93,7 +101,7 @@ class ReconnectingOutput:
     def _mark_down(self, detail: str) -> None:
         self._up = False
         self.output.close()
-        self._counters.inc("output_disconnects")
+        self._counters.inc(OutputCounter.OUTPUT_DISCONNECTS)
         self._down.set()
         self._on_change(False, detail)
 
@@ -118,7 +126,7 @@ class ReconnectingOutput:
                 delay = BACKOFF_START_S
                 continue
             if self._try_connect():
-                self._counters.inc("output_reconnects")
+                self._counters.inc(OutputCounter.OUTPUT_RECONNECTS)
                 continue
             self._stop.wait(delay)
             delay = min(delay * 2.0, BACKOFF_MAX_S)

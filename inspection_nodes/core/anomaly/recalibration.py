@@ -122,6 +122,27 @@ def good_image_paths(folder: Path) -> list[Path]:
     return paths
 
 
+@dataclass(frozen=True)
+class GoodImages:
+    """Good images read from a folder for a recalibration, with their names and files' hash."""
+
+    images: list[np.ndarray]
+    names: list[str]
+    dataset_hash: str
+
+
+def read_good_images(folder: Path) -> GoodImages:
+    """The good images of `folder` (see `good_image_paths`) as uint8 RGB.
+
+    Raises:
+        mvtec.DatasetError: no such folder, no images, or an unreadable image.
+    """
+    paths = good_image_paths(folder)
+    return GoodImages(
+        [mvtec.read_rgb(path) for path in paths], [p.name for p in paths], mvtec.dataset_hash(paths)
+    )
+
+
 def _check_output(out_dir: Path) -> None:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise RecalibrationError(f"{out_dir} exists and is not empty; versions are never replaced")

@@ -12,13 +12,24 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import jsonschema
 
 from inspection_nodes.core.bridge.payloads import envelope, validator
 
-COMMAND_TYPES = ("line_hold", "line_release", "threshold_update", "recalibration")
+
+class CommandType(StrEnum):
+    """What the backend may ask (`schemas/command.json`); each is allowed per cell by config."""
+
+    LINE_HOLD = "line_hold"
+    LINE_RELEASE = "line_release"
+    THRESHOLD_UPDATE = "threshold_update"
+    RECALIBRATION = "recalibration"
+
+
+COMMAND_TYPES = tuple(CommandType)
 MAX_COMMAND_BYTES = 65536
 _REMEMBERED_IDS = 10000
 
@@ -33,6 +44,11 @@ class CommandDecision:
     type: str = ""
     issued_by: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def requested_by(self) -> str:
+        """How an applied command names its requester in the cell's services and audit log."""
+        return f"backend:{self.issued_by}"
 
 
 class CommandPolicy:
@@ -85,7 +101,9 @@ class CommandPolicy:
         self._seen[command_id] = None
         if len(self._seen) > _REMEMBERED_IDS:
             self._seen.popitem(last=False)
-        return CommandDecision(True, "accepted", command_id, kind, issuer, doc["params"])
+        return CommandDecision(
+            True, "accepted", command_id, CommandType(kind), issuer, doc["params"]
+        )
 
 
 def result_message(cell_id: str, decision: CommandDecision, reason: str = "") -> dict[str, Any]:

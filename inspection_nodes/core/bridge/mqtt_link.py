@@ -17,12 +17,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from inspection_nodes.core.bridge.outbox import Outbox
 from inspection_nodes.core.common.counters import EventCounters
+from inspection_nodes.core.common.health import HealthLevel
+
+
+class LinkCounter(StrEnum):
+    """What MqttLink counts (the bridge node reports them with its own)."""
+
+    CONNECTS = "connects"
+    RECONNECT_WAITS = "reconnect_waits"
+    PUBLISHED = "published"
+    ACKED = "acked"
+    DRAIN_ERRORS = "drain_errors"
+    MESSAGES_IN = "messages_in"
+    MESSAGE_HANDLER_ERRORS = "message_handler_errors"
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,7 @@ class MqttLink:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
-        self.counters = counters if counters is not None else EventCounters()
+        self.counters = counters if counters is not None else EventCounters(LinkCounter)
         self.connected = False
         self.last_error = ""
 
@@ -103,7 +117,7 @@ class MqttLink:
                 try:
                     connected = self._session(outbox)
                 except Exception as exc:  # e.g. a disk error: report, back off, try again
-                    self.counters.inc("drain_errors")
+                    self.counters.inc(LinkCounter.DRAIN_ERRORS)
                     self.last_error = f"drain failed: {exc}"
                     connected = False
                 if connected:
@@ -111,7 +125,7 @@ class MqttLink:
                 else:
                     backoff = min(backoff * 2, self._settings.backoff_max_s)
                 if not self._stop.is_set():
-                    self.counters.inc("reconnect_waits")
+                    self.counters.inc(LinkCounter.RECONNECT_WAITS)
                     self._stop.wait(backoff)
         finally:
             outbox.close()
@@ -156,13 +170,13 @@ class MqttLink:
 
     def _deliver(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         """paho callback: hand a command on; a failing handler is counted, never raised."""
-        self.counters.inc("messages_in")
+        self.counters.inc(LinkCounter.MESSAGES_IN)
         if self._on_message is None:
             return
         try:
             self._on_message(message.topic, message.payload)
         except Exception as exc:  # a callback must not kill the network thread
-            self.counters.inc("message_handler_errors")
+            self.counters.inc(LinkCounter.MESSAGE_HANDLER_ERRORS)
             self.last_error = f"command handler failed: {exc}"
 
     def _session(self, outbox: Outbox) -> bool:
@@ -187,7 +201,7 @@ class MqttLink:
             if not self._subscribe(client, lost):
                 return False
             self.connected = True  # and subscribed: a command sent from now on is received
-            self.counters.inc("connects")
+            self.counters.inc(LinkCounter.CONNECTS)
             self._drain(client, outbox, lost)
             return True
         finally:
@@ -224,17 +238,27 @@ class MqttLink:
                     return
                 pending[info.mid] = message.seq
                 cursor = message.seq
-                self.counters.inc("published")
+                self.counters.inc(LinkCounter.PUBLISHED)
             acked = []
             while self._acks:
                 seq = pending.pop(self._acks.popleft(), None)
                 if seq is not None:
                     acked.append(seq)
             outbox.ack(acked)
-            self.counters.inc("acked", len(acked))
+            self.counters.inc(LinkCounter.ACKED, len(acked))
             if not batch and not acked:
                 self._wake.wait(0.05)
                 self._wake.clear()
+
+
+def bridge_status(
+    connected: bool, last_error: str, depth: int, dropped: int
+) -> tuple[HealthLevel, str]:
+    """The bridge's health line: WARN while offline or once messages were dropped (the outbox
+    overflowed), with the queue depth either way."""
+    level = HealthLevel.OK if connected and not dropped else HealthLevel.WARN
+    state = "connected" if connected else f"offline ({last_error})"
+    return level, f"mqtt {state}; outbox {depth} queued, {dropped} dropped"
 
 
 def main(argv: list[str] | None = None) -> int:

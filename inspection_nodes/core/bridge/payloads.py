@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -18,7 +20,18 @@ import jsonschema
 from inspection_nodes import PACKAGE_DIR
 
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
-OUTBOUND_TYPES = ("verdict", "actuator_event", "stability", "command_result")
+
+
+class PayloadType(StrEnum):
+    """What the cell sends; each has `schemas/<value>.json` and the topic `.../<value>`."""
+
+    VERDICT = "verdict"
+    ACTUATOR_EVENT = "actuator_event"
+    STABILITY = "stability"
+    COMMAND_RESULT = "command_result"
+
+
+OUTBOUND_TYPES = tuple(PayloadType)
 
 
 @cache
@@ -33,6 +46,12 @@ def validator(schema_name: str) -> jsonschema.protocols.Validator:
 def message_id(cell_id: str, kind: str, key: str) -> str:
     """Stable id: the same fact (cell, type, unit or stamp) always gets the same id."""
     return f"{cell_id}:{kind}:{key}"
+
+
+def fact_key(body: Mapping[str, Any]) -> str:
+    """The key of a unit fact (verdict, actuator event) or a stamped report: unit id and capture
+    stamp, so a re-sent fact keeps its id."""
+    return f"{body.get('unit_id', '')}:{body['stamp_ns']}"
 
 
 def topic(prefix: str, cell_id: str, kind: str) -> str:

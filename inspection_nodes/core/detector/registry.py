@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from inspection_nodes.core.common.files import write_json_atomic
@@ -30,7 +31,18 @@ MANIFEST = "manifest.json"
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 WEIGHTS_FILE = "model.pt"
-STATUSES = ("trained", "deployed", "rejected", "retired")
+
+
+class ModelStatus(StrEnum):
+    """Where a registered detector model stands."""
+
+    TRAINED = "trained"  # registered, never compared
+    DEPLOYED = "deployed"  # the one the cell runs (one at a time)
+    REJECTED = "rejected"  # worse than the deployed model on the fixed validation split
+    RETIRED = "retired"  # was deployed, replaced by a newer one
+
+
+STATUSES = tuple(ModelStatus)
 
 
 class DetectorArtifactError(ValueError):
@@ -159,7 +171,9 @@ class DetectorRegistry:
         """Model directory of a registry entry."""
         return (self.path.parent / entry["path"]).resolve()
 
-    def record(self, model: DetectorModel, status: str = "trained", **extra) -> dict:
+    def record(
+        self, model: DetectorModel, status: ModelStatus = ModelStatus.TRAINED, **extra
+    ) -> dict:
         """Add or replace the entry of a model; `extra` adds fields (val_hash, reason, ...)."""
         if status not in STATUSES:
             raise ValueError(f"status {status!r} is not one of {STATUSES}")
@@ -181,10 +195,10 @@ class DetectorRegistry:
             **extra,
         }
         data["models"] = [e for e in data["models"] if e.get("path") != rel] + [entry]
-        if status == "deployed":
+        if status == ModelStatus.DEPLOYED:
             for other in data["models"]:
-                if other["path"] != rel and other.get("status") == "deployed":
-                    other["status"] = "retired"
+                if other["path"] != rel and other.get("status") == ModelStatus.DEPLOYED:
+                    other["status"] = ModelStatus.RETIRED
             data["deployed"] = rel
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.path, data)

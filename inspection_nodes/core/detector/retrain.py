@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from inspection_nodes.core.common.provenance import compact_stamp, utc_now
-from inspection_nodes.core.detector.registry import DetectorRegistry, load_model
+from inspection_nodes.core.detector.registry import DetectorRegistry, ModelStatus, load_model
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,20 @@ class RetrainJob:
     scheduled: str
 
 
+class RetrainStatus(StrEnum):
+    """What a retrain job ended with."""
+
+    DEPLOYED = "deployed"  # the candidate replaced the deployed model
+    REJECTED = "rejected"  # the candidate was worse; registered, not deployed
+    FAILED = "failed"  # training or evaluation raised; nothing changed
+
+
 @dataclass
 class RetrainOutcome:
-    """What a job did: `status` is deployed, rejected or failed."""
+    """What a job did, and why."""
 
     job: RetrainJob
-    status: str
+    status: RetrainStatus
     reason: str
     candidate: Path | None = None
     candidate_metrics: dict = field(default_factory=dict)
@@ -134,7 +143,7 @@ class RetrainTrigger:
             deployed = self.registry.deployed()
             deployed_metrics = evaluate(self.registry.resolve(deployed)) if deployed else None
         except Exception as exc:  # a failed job must never change what is deployed
-            return RetrainOutcome(job, "failed", f"{type(exc).__name__}: {exc}")
+            return RetrainOutcome(job, RetrainStatus.FAILED, f"{type(exc).__name__}: {exc}")
         old = None if deployed_metrics is None else float(deployed_metrics["map50"])
         new = float(candidate_metrics["map50"])
         deploy = decide(new, old, self.policy)
@@ -146,7 +155,7 @@ class RetrainTrigger:
         )
         self.registry.record(
             load_model(candidate),
-            "deployed" if deploy else "rejected",
+            ModelStatus.DEPLOYED if deploy else ModelStatus.REJECTED,
             job_id=job.job_id,
             due_classes=list(job.due_classes),
             val_hash=job.val_hash,
@@ -158,7 +167,7 @@ class RetrainTrigger:
         )
         return RetrainOutcome(
             job,
-            "deployed" if deploy else "rejected",
+            RetrainStatus.DEPLOYED if deploy else RetrainStatus.REJECTED,
             reason,
             candidate,
             candidate_metrics,

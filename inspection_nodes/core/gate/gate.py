@@ -13,6 +13,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from inspection_nodes.core.common.counters import EventCounters
 from inspection_nodes.core.gate.rules import (
@@ -31,6 +32,14 @@ DECIDED_MEMORY = 8192
 MAX_OPEN_UNITS = 4096
 
 
+class GateCounter(StrEnum):
+    """What the Gate counts (the gate node reports them with its own)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INPUT_AFTER_DECISION = "input_after_decision"  # a late or repeated input of a decided unit
+
+
 @dataclass(frozen=True)
 class Decision:
     """The verdict of one unit with every reason, in precedence order."""
@@ -46,6 +55,11 @@ class Decision:
     config_version: str
     decided_ns: int
     timings: Mapping[str, float] = field(default_factory=dict)
+
+
+def failsafe_decision(stamp_ns: int, unit_id: str, reason: str, now_ns: int) -> Decision:
+    """A FAIL decided without the Gate, for when the Gate itself is broken: never a PASS."""
+    return Decision(stamp_ns, unit_id, "", False, (reason,), math.nan, math.nan, "", "", now_ns)
 
 
 @dataclass
@@ -70,7 +84,7 @@ class Gate:
     def __init__(self, config: GateConfig, counters: EventCounters | None = None) -> None:
         self._config = config.validate()
         self._effective = config.effective()
-        self.counters = counters or EventCounters()
+        self.counters = counters or EventCounters(GateCounter)
         self._open: OrderedDict[str, _Unit] = OrderedDict()
         self._decided: OrderedDict[str, None] = OrderedDict()
 
@@ -150,7 +164,7 @@ class Gate:
         """The open unit of an input, opened on demand; None when it was already decided."""
         key = self._key(stamp_ns, unit_id)
         if key in self._decided:
-            self.counters.inc("input_after_decision")
+            self.counters.inc(GateCounter.INPUT_AFTER_DECISION)
             return None
         unit = self._open.get(key)
         if unit is not None:
@@ -248,7 +262,7 @@ class Gate:
         timings: dict[str, float] = {}
         for result in results:
             timings.update(result.timings)
-        self.counters.inc("pass" if passed else "fail")
+        self.counters.inc(GateCounter.PASS if passed else GateCounter.FAIL)
         return Decision(
             stamp_ns=unit.stamp_ns,
             unit_id=unit.unit_id,

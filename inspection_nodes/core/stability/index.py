@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
@@ -41,7 +42,15 @@ from inspection_nodes.core.stability.baseline import (
     image_stats,
 )
 
-LEVELS = ("ok", "watch", "recalibrate")
+
+class Level(IntEnum):
+    """Alert level of the index; the codes are StabilityReport's OK, WATCH, RECALIBRATE."""
+
+    OK = 0
+    WATCH = 1
+    RECALIBRATE = 2
+
+
 COMPONENTS = (
     "score_p50",
     "score_p95",
@@ -91,11 +100,11 @@ class StabilityConfig:
                 f"need 0 < watch_at < recalibrate_at, got {self.watch_at}, {self.recalibrate_at}"
             )
 
-    def level(self, index: float) -> str:
-        """ok / watch / recalibrate for an index value (NaN is treated as recalibrate)."""
+    def level(self, index: float) -> Level:
+        """OK / WATCH / RECALIBRATE for an index value (NaN is treated as RECALIBRATE)."""
         if not index < self.recalibrate_at:
-            return LEVELS[2]
-        return LEVELS[1] if index >= self.watch_at else LEVELS[0]
+            return Level.RECALIBRATE
+        return Level.WATCH if index >= self.watch_at else Level.OK
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ class StabilityState:
 
     units: int
     index: float
-    level: str
+    level: Level
     components: dict[str, tuple[float, float]]  # name -> (raw value, normalised)
     baseline_source: str  # enrollment / recalibration / reference / "" (reference filling)
 

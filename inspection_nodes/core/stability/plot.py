@@ -13,12 +13,16 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from inspection_nodes.core.stability.index import LEVELS, StabilityConfig, StabilityState
+from inspection_nodes.core.stability.index import Level, StabilityConfig, StabilityState
 
 WHITE = (255, 255, 255)
 DARK = (40, 40, 40)
 GRID = (200, 200, 200)
-LEVEL_COLOURS = {LEVELS[0]: (46, 160, 67), LEVELS[1]: (230, 150, 0), LEVELS[2]: (214, 39, 40)}
+LEVEL_COLOURS = {
+    Level.OK: (46, 160, 67),
+    Level.WATCH: (230, 150, 0),
+    Level.RECALIBRATE: (214, 39, 40),
+}
 BEFORE, AFTER = (31, 119, 180), (255, 127, 14)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -48,7 +52,7 @@ def render_index(
     img = np.full((height, width, 3), 255, np.uint8)
     colour = LEVEL_COLOURS[state.level]
     source = f", baseline {state.baseline_source}" if state.baseline_source else ""
-    title = f"stability {state.index:.2f} {state.level.upper()} ({state.units} units{source})"
+    title = f"stability {state.index:.2f} {state.level.name} ({state.units} units{source})"
     _text(img, title, (8, 16), colour, 0.45)
     left, right, top, bottom = 36, width - 8, 24, int(height * 0.55)
     y_max = max(1.5 * config.recalibrate_at, *(v for v in history if np.isfinite(v)), 1e-6)
@@ -58,7 +62,8 @@ def render_index(
         return round(float(bottom - (bottom - top) * value / y_max))
 
     cv2.rectangle(img, (left, top), (right, bottom), GRID, 1)
-    for limit, level in ((config.watch_at, LEVELS[1]), (config.recalibrate_at, LEVELS[2])):
+    limits = ((config.watch_at, Level.WATCH), (config.recalibrate_at, Level.RECALIBRATE))
+    for limit, level in limits:
         _hline(img, y_of(limit), left, right, LEVEL_COLOURS[level])
         _text(img, f"{limit:g}", (4, y_of(limit) + 4), LEVEL_COLOURS[level], 0.35)
     if len(history) >= 2:
@@ -78,7 +83,7 @@ def render_index(
         x_bar = bar_left + int(frac * (bar_right - bar_left))
         cv2.rectangle(img, (bar_left, y), (x_bar, y + h), bar_colour, -1)
         x_limit = bar_left + int((bar_right - bar_left) * config.recalibrate_at / full_scale)
-        cv2.line(img, (x_limit, y), (x_limit, y + h), LEVEL_COLOURS[LEVELS[2]], 1)
+        cv2.line(img, (x_limit, y), (x_limit, y + h), LEVEL_COLOURS[Level.RECALIBRATE], 1)
         _text(img, name, (4, y + h - 1), DARK, 0.35)
         _text(img, f"{value:.3g} ({normalised:.2f})", (bar_right + 4, y + h - 1), DARK, 0.35)
     return img

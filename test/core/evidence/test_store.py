@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceKeyError, EvidenceStore
+from inspection_nodes.core.evidence.crypto import Cipher, EvidenceKeyError
+from inspection_nodes.core.evidence.store import EvidenceItem, EvidenceStore
 
 KEY = bytes(range(32))
 
@@ -72,7 +73,8 @@ def test_eviction_by_size_keeps_newest(tmp_path: Path) -> None:
 _WRITER = """
 import os, sys
 from pathlib import Path
-from inspection_nodes.core.evidence import Cipher, EvidenceItem, EvidenceStore
+from inspection_nodes.core.evidence.crypto import Cipher
+from inspection_nodes.core.evidence.store import EvidenceItem, EvidenceStore
 store = EvidenceStore(Path(sys.argv[1]), Cipher(bytes(range(32))))
 stamp = 0
 print("ready", flush=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inspection_nodes.core.stability.baseline import fit_baseline, image_stats
-from inspection_nodes.core.stability.index import StabilityConfig, StabilityMonitor
+from inspection_nodes.core.stability.index import Level, StabilityConfig, StabilityMonitor
 
 C = 16  # feature channels of the synthetic units
 GREY = np.full((8, 8, 3), 120, np.uint8)
@@ -41,7 +41,7 @@ def test_unchanged_units_stay_ok(monitor) -> None:
     rng = np.random.default_rng(1)
     for c in _good_centroids(rng, 80):
         _unit(monitor, c, 1.0 + 0.05 * rng.standard_normal())
-        assert monitor.state().level == "ok"
+        assert monitor.state().level == Level.OK
     state = monitor.state()
     assert set(state.components) == {
         "score_p50",
@@ -58,9 +58,9 @@ def test_unchanged_units_stay_ok(monitor) -> None:
 def test_components_wait_for_a_full_window(monitor) -> None:
     for c in _good_centroids(np.random.default_rng(1), 19):
         _unit(monitor, c, score=5.0)
-    assert monitor.state().components == {} and monitor.state().level == "ok"
+    assert monitor.state().components == {} and monitor.state().level == Level.OK
     _unit(monitor, np.zeros(C), score=5.0)
-    assert monitor.state().level == "recalibrate"
+    assert monitor.state().level == Level.RECALIBRATE
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_each_component_reaches_recalibrate(monitor, change, component, raw) -> 
         _unit(monitor, c + offset, change.get("score", 1.0), change.get("roi", GREY))
     state = monitor.state()
     value, normalised = state.components[component]
-    assert normalised >= 1.0 and state.level == "recalibrate"
+    assert normalised >= 1.0 and state.level == Level.RECALIBRATE
     assert state.index == max(n for _, n in state.components.values())
     if raw is not None:
         assert value == pytest.approx(raw, abs=0.01)
@@ -123,7 +123,7 @@ def test_without_baseline_the_reference_window_is_the_baseline() -> None:
         _unit(monitor, c)
     state = monitor.state()
     assert state.baseline_source == "reference" and "centroid_change" not in state.components
-    assert state.level == "ok"
+    assert state.level == Level.OK
     for c in _good_centroids(rng, 10):
         _unit(monitor, c, roi=(GREY * 0.7).astype(np.uint8))
     assert monitor.state().components["luminance"][1] >= 1.0
@@ -132,7 +132,7 @@ def test_without_baseline_the_reference_window_is_the_baseline() -> None:
 def test_reset_starts_over_with_the_new_baseline(monitor) -> None:
     for c in _good_centroids(np.random.default_rng(6), 20):
         _unit(monitor, c, score=9.0)
-    assert monitor.state().level == "recalibrate"
+    assert monitor.state().level == Level.RECALIBRATE
     monitor.reset(_baseline(np.random.default_rng(7)))
     assert monitor.state().components == {} and monitor.state().index == 0.0
 
@@ -152,12 +152,12 @@ def test_embedding_of_another_model_is_refused(monitor) -> None:
 def test_levels() -> None:
     cfg = StabilityConfig()
     assert [cfg.level(v) for v in (0.0, 0.49, 0.5, 0.99, 1.0, float("nan"))] == [
-        "ok",
-        "ok",
-        "watch",
-        "watch",
-        "recalibrate",
-        "recalibrate",
+        Level.OK,
+        Level.OK,
+        Level.WATCH,
+        Level.WATCH,
+        Level.RECALIBRATE,
+        Level.RECALIBRATE,
     ]
 
 

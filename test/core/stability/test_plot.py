@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inspection_nodes.core.stability.index import StabilityConfig, StabilityState
+from inspection_nodes.core.stability.index import Level, StabilityConfig, StabilityState
 from inspection_nodes.core.stability.plot import LEVEL_COLOURS, render_histogram, render_index
 
 
@@ -14,12 +14,12 @@ def _count(img: np.ndarray, colour: tuple[int, int, int]) -> int:
 
 def test_index_plot_draws_history_levels_and_bars() -> None:
     comps = {"score_p50": (1.2, 0.2), "luminance": (-0.3, 3.0), "colour": (0.0, float("nan"))}
-    state = StabilityState(30, 3.0, "recalibrate", comps, "enrollment")
+    state = StabilityState(30, 3.0, Level.RECALIBRATE, comps, "enrollment")
     img = render_index([0.1, 0.2, float("nan"), 3.0], state, StabilityConfig(), (480, 320))
     assert img.shape == (320, 480, 3) and img.dtype == np.uint8
-    red, green = LEVEL_COLOURS["recalibrate"], LEVEL_COLOURS["ok"]
+    red, green = LEVEL_COLOURS[Level.RECALIBRATE], LEVEL_COLOURS[Level.OK]
     assert _count(img, red) > 500 and _count(img, green) > 50  # luminance bar red, p50 green
-    empty = render_index([], StabilityState(0, 0.0, "ok", {}, ""), StabilityConfig())
+    empty = render_index([], StabilityState(0, 0.0, Level.OK, {}, ""), StabilityConfig())
     assert empty.shape == (320, 480, 3)
 
 
