@@ -6,7 +6,7 @@ the gate must FAIL for a missing result, and reliable publishers still serve bes
 such as rqt_image_view. Results, verdicts and events are reliable; status is latched.
 
 Every publisher and subscription also passes QoSOverridingOptions so integrators can change
-reliability, depth or durability per topic from the params YAML (`qos_overrides./topic...`).
+reliability, history or depth per topic from the params YAML (`qos_overrides./topic...`).
 """
 
 from __future__ import annotations
@@ -68,5 +68,6 @@ STATUS_QOS = QoSProfile(
 
 
 def overridable() -> QoSOverridingOptions:
-    """Let reliability, history, depth and durability of a topic be set from parameters."""
+    """Let reliability, history and depth of a topic be set from parameters (rclpy's default
+    overridable policies; durability stays as the profile says)."""
     return QoSOverridingOptions.with_default_policies()

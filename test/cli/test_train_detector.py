@@ -1,9 +1,6 @@
-"""train-detector / evaluate-detector / retrain-detector end to end on real DeepPCB pairs.
+"""`inspection train-detector` on real DeepPCB pairs: one tiny real training run (1 epoch, 4
+pairs, 160 px, about 10 s) shared by the tests, checkpoint packaging, template mode, errors."""
 
-One tiny real training run (1 epoch, 4 pairs, 160 px, about 10 s) is shared by the tests.
-"""
-
-import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +8,6 @@ from helpers.cli import run_inspection
 from helpers.detector_data import make_deeppcb_subset, tiny_detector
 
 from inspection_nodes.cli.main import main
-from inspection_nodes.core.detector import deeppcb
 from inspection_nodes.core.detector.deeppcb import CLASS_NAMES
 from inspection_nodes.core.detector.registry import DetectorRegistry, load_model
 
@@ -38,28 +34,6 @@ def test_train_detector_writes_a_complete_model_directory(tiny: Path) -> None:
     assert entry["dataset_hash"] == m["dataset"]["hash"]
 
 
-def test_evaluate_detector_on_deeppcb_and_yolo_layouts(
-    tiny: Path, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
-    data = make_deeppcb_subset(shared_data, tmp_path / "pcb")
-    yolo = deeppcb.convert(data, tmp_path / "yolo").out_dir
-    results = []
-    for source, precision in ((data, "fp32"), (yolo, "fp32"), (yolo, "int8")):
-        out = tmp_path / f"{source.name}_{precision}.json"
-        argv = ["evaluate-detector", "--model", str(tiny), "--data", str(source)]
-        assert main([*argv, "--json", str(out), "--precision", precision]) == 0
-        results.append(json.loads(out.read_text()))
-    assert [r["precision"] for r in results] == ["fp32", "fp32", "int8"]
-    assert "mAP50" in capsys.readouterr().out
-    for r in results:
-        assert 0.0 <= r["map50_95"] <= r["map50"] <= 1.0
-        assert set(r["per_class_ap50"]) == set(CLASS_NAMES) and r["n_images"] == 2
-        assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
-    # the same two test pairs through either layout give the same metrics
-    assert results[0]["map50"] == pytest.approx(results[1]["map50"])
-    assert results[0]["gt_per_class"] == results[1]["gt_per_class"]
-
-
 def test_a_checkpoint_is_packaged_without_training(
     tiny: Path, shared_data: Path, tmp_path: Path
 ) -> None:
@@ -84,11 +58,6 @@ def test_template_mode_trains_and_evaluates(shared_data: Path, tmp_path: Path) -
     [
         (["train-detector", "--data", "{tmp}", "--out", "{tmp}/m"], "no data.yaml"),
         (["train-detector", "--data", "{tmp}", "--out", "{tmp}/m", "--epochs", "0"], "epochs"),
-        (
-            ["evaluate-detector", "--model", "{tmp}", "--data", "{tmp}", "--json", "{tmp}/x"],
-            "not a detector model directory",
-        ),
-        (["retrain-detector", "--data", "{tmp}", "--models-dir", "{tmp}/m"], "no data.yaml"),
     ],
 )
 def test_errors_exit_2_without_traceback(
@@ -105,22 +74,3 @@ def test_bad_label_file_is_named(shared_data: Path, tmp_path: Path) -> None:
     result = run_inspection("train-detector", "--data", str(data), "--out", str(tmp_path / "m"))
     assert result.returncode == 2
     assert "00041002.txt:2: unknown class 9" in result.stderr
-
-
-def test_retrain_detector_deploys_the_first_model_then_waits(
-    tiny: Path, shared_data: Path, tmp_path: Path
-) -> None:
-    data = deeppcb.convert(make_deeppcb_subset(shared_data, tmp_path / "pcb"), tmp_path / "yolo")
-    models, deploy = tmp_path / "models", tmp_path / "deployed"
-    common = ["--data", str(data.out_dir), "--models-dir", str(models), "--min-new-labels", "5"]
-    dry = run_inspection("retrain-detector", *common, "--dry-run")
-    assert dry.returncode == 0 and "retrain due" in dry.stdout and "mousebite" in dry.stdout
-    fast = ["--epochs", "1", "--imgsz", "160", "--batch", "4"]
-    first = run_inspection("retrain-detector", *common, *fast, "--deploy-dir", str(deploy))
-    assert first.returncode == 0, first.stderr[-2000:]
-    assert "deployed: no deployed model" in first.stdout
-    entry = DetectorRegistry(models / "detector_registry.json").deployed()
-    assert entry["status"] == "deployed" and entry["val_hash"]
-    assert load_model(deploy).version == entry["model_version"]
-    again = run_inspection("retrain-detector", *common)
-    assert again.returncode == 0 and "no retrain due" in again.stdout

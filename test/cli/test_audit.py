@@ -1,4 +1,4 @@
-"""`inspection audit verify` and `inspection keygen` as a user runs them (exit codes, messages)."""
+"""`inspection audit verify` as a user runs it (exit codes, messages)."""
 
 from __future__ import annotations
 
@@ -38,11 +38,3 @@ def test_verify_detects_a_removed_entry(tmp_path: Path) -> None:
     log.path.write_text(lines[0] + lines[2])
     bad = _inspection("audit", "verify", str(log.path))
     assert bad.returncode == 1 and "removed" in bad.stdout
-
-
-def test_keygen_writes_a_private_key_once(tmp_path: Path) -> None:
-    out = tmp_path / "keys" / "evidence.key"
-    first = _inspection("keygen", "--out", str(out))
-    assert first.returncode == 0 and (out.stat().st_mode & 0o777) == 0o600
-    again = _inspection("keygen", "--out", str(out))
-    assert again.returncode == 1 and "not replaced" in again.stdout

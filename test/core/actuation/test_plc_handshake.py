@@ -1,15 +1,11 @@
-"""Modbus register target, PLC handshake registers (real server) and GPIO availability."""
+"""PLC handshake registers against a real pymodbus server and a PLC-side Modbus client."""
 
 from __future__ import annotations
-
-import importlib.util
 
 import pytest
 from pymodbus.client import ModbusTcpClient
 
-from inspection_nodes.core.actuation.gpio import GpioOutput
-from inspection_nodes.core.actuation.modbus import ModbusOutput, ModbusTarget
-from inspection_nodes.core.actuation.output import OutputError
+from inspection_nodes.core.actuation.modbus import ModbusTarget
 from inspection_nodes.core.actuation.plc_handshake import (
     READY,
     RESULT_NG,
@@ -21,29 +17,6 @@ from inspection_nodes.core.actuation.plc_handshake import (
 )
 
 BASE = 100
-
-
-def test_register_target_writes_on_value(modbus_server):
-    out = ModbusOutput(
-        ModbusTarget(port=modbus_server.port, target="register", address=7, on_value=5)
-    )
-    out.connect()
-    out.write(True)
-    out.write(False)
-    out.close()
-    assert [(a, v) for _t, _fc, a, v in modbus_server.log.writes] == [(7, [5]), (7, [0])]
-
-
-def test_bad_target_rejected():
-    with pytest.raises(ValueError, match="modbus_target must be one of coil, register"):
-        ModbusTarget(target="relay").validate()
-
-
-def test_unreachable_server_raises_output_error(modbus_server):
-    out = ModbusOutput(ModbusTarget(port=modbus_server.port))
-    modbus_server.stop()
-    with pytest.raises(OutputError, match="cannot connect"):
-        out.connect()
 
 
 def test_handshake_register_map(modbus_server):
@@ -78,12 +51,3 @@ def test_handshake_register_map(modbus_server):
     finally:
         hs.close()
         plc.close()
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("gpiod") is not None or importlib.util.find_spec("Jetson") is not None,
-    reason="a GPIO library is installed here",
-)
-def test_gpio_unavailable_is_a_clear_error():
-    with pytest.raises(OutputError, match="GPIO unavailable"):
-        GpioOutput("gpiochip0", 3)
