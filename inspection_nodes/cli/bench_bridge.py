@@ -98,94 +98,121 @@ def _bridge(outbox: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(cmd)
 
 
-def run_bench(n: int, outage_s: float, rate: float, workdir: Path) -> dict[str, Any]:
-    """Run the scenario and return the counts (also used by the test with a small n)."""
-    from inspection_nodes.core.bridge.outbox import Outbox
-    from inspection_nodes.core.bridge.payloads import topic
-    from inspection_nodes.loopback.mosquitto import CountingSubscriber, Mosquitto
+class _Scenario:
+    """The benchmark's three parties and its timeline (module docstring), step by step."""
 
-    broker = Mosquitto(workdir / "broker")
-    broker.start()
-    sub = CountingSubscriber(broker.port, f"{PREFIX}/{CELL}/#", f"bench-sub-{broker.port}")
-    outbox_path = workdir / "outbox.db"
-    outbox = Outbox(outbox_path)
-    probe = _DepthProbe(outbox_path)
-    probe.start()
-    bridge = _bridge(outbox_path, broker.port)
-    period = 1.0 / rate
-    outage_at = int(n * 0.2)
-    events: dict[str, float] = {}
-    put_ms: list[float] = []
-    sent_ids: list[str] = []
-    outage_puts = 0
-    t0 = time.monotonic()
-    try:
-        for i in range(n):
-            now = time.monotonic()
-            if i == outage_at:
-                broker.stop()
-                events["outage_start"] = now
-            if "outage_start" in events and "outage_end" not in events:
-                if now - events["outage_start"] >= outage_s:
-                    broker.start()
-                    events["outage_end"] = time.monotonic()
-                else:
-                    outage_puts += 1
-            if "outage_end" in events and "kill" not in events and _mid_drain(probe, events, now):
-                bridge.kill()  # SIGKILL: no clean-up, mid-drain
-                bridge.wait()
-                events["kill"] = time.monotonic()
-                bridge = _bridge(outbox_path, broker.port)
+    def __init__(self, n: int, outage_s: float, rate: float, workdir: Path) -> None:
+        from inspection_nodes.core.bridge.outbox import Outbox
+        from inspection_nodes.loopback.mosquitto import CountingSubscriber, Mosquitto
+
+        self.n, self.outage_s, self.rate = n, outage_s, rate
+        self.broker = Mosquitto(workdir / "broker")
+        self.broker.start()
+        port = self.broker.port
+        self.sub = CountingSubscriber(port, f"{PREFIX}/{CELL}/#", f"bench-sub-{port}")
+        self.outbox_path = workdir / "outbox.db"
+        self.outbox = Outbox(self.outbox_path)
+        self.probe = _DepthProbe(self.outbox_path)
+        self.probe.start()
+        self.bridge = _bridge(self.outbox_path, port)
+        self.events: dict[str, float] = {}
+        self.put_ms: list[float] = []
+        self.sent_ids: list[str] = []
+        self.outage_puts = 0
+        self.produce_s = 0.0
+
+    def _outage(self, i: int, now: float) -> None:
+        """Stop the broker at 20 % of the run, restart it `outage_s` later."""
+        events = self.events
+        if i == int(self.n * 0.2):
+            self.broker.stop()
+            events["outage_start"] = now
+        if "outage_start" in events and "outage_end" not in events:
+            if now - events["outage_start"] >= self.outage_s:
+                self.broker.start()
+                events["outage_end"] = time.monotonic()
+            else:
+                self.outage_puts += 1
+        if "outage_end" in events and "kill" not in events and _mid_drain(self.probe, events, now):
+            self.bridge.kill()  # SIGKILL: no clean-up, mid-drain
+            self.bridge.wait()
+            events["kill"] = time.monotonic()
+            self.bridge = _bridge(self.outbox_path, self.broker.port)
+
+    def _note_drained(self) -> None:
+        events = self.events
+        if "outage_end" in events and "drained" not in events and self.probe.depth <= STEADY_DEPTH:
+            events["drained"] = time.monotonic()
+
+    def produce(self) -> None:
+        from inspection_nodes.core.bridge.payloads import topic
+
+        period = 1.0 / self.rate
+        t0 = time.monotonic()
+        for i in range(self.n):
+            self._outage(i, time.monotonic())
             msg_id, payload = _verdict(i, time.time_ns())
-            sent_ids.append(msg_id)
+            self.sent_ids.append(msg_id)
             start = time.perf_counter()
-            outbox.put(msg_id, topic(PREFIX, CELL, "verdict"), payload)
-            put_ms.append((time.perf_counter() - start) * 1e3)
-            if "outage_end" in events and "drained" not in events and probe.depth <= STEADY_DEPTH:
-                events["drained"] = time.monotonic()
+            self.outbox.put(msg_id, topic(PREFIX, CELL, "verdict"), payload)
+            self.put_ms.append((time.perf_counter() - start) * 1e3)
+            self._note_drained()
             time.sleep(max(0.0, t0 + (i + 1) * period - time.monotonic()))
-        produce_s = time.monotonic() - t0
-        deadline = time.monotonic() + 120
+        self.produce_s = time.monotonic() - t0
+
+    def drain(self, timeout_s: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout_s
         while True:
             # Checked before the exit test: a backlog that drained while the last verdicts were
             # produced still gets its drain time (an upper bound, at most one 50 ms tick late).
-            if "outage_end" in events and "drained" not in events and probe.depth <= STEADY_DEPTH:
-                events["drained"] = time.monotonic()
-            done = len(set(sub.snapshot())) >= n and probe.depth == 0
+            self._note_drained()
+            done = len(set(self.sub.snapshot())) >= self.n and self.probe.depth == 0
             if done or time.monotonic() >= deadline:
                 break
             time.sleep(0.05)
         time.sleep(1.0)  # late duplicates still in flight
+
+    def close(self) -> None:
+        self.bridge.terminate()
+        self.bridge.wait(10)
+        self.probe.stop_flag.set()
+        self.sub.close()
+        self.broker.stop()
+
+    def result(self) -> dict[str, Any]:
+        ids = self.sub.snapshot()
+        unique, events, put_ms = set(ids), self.events, sorted(self.put_ms)
+        firsts = list(dict.fromkeys(ids))
+        drained = events.get("drained")
+        return {
+            "sent": self.n,
+            "received_unique": len(unique),
+            "duplicates": len(ids) - len(unique),
+            "lost": len(set(self.sent_ids) - unique),
+            "max_queue": self.probe.max_depth,
+            "drain_s": round(drained - events["outage_end"], 2) if drained else None,
+            "out_of_order": sum(1 for a, b in itertools.pairwise(firsts) if b < a),
+            "rate_hz": self.rate,
+            "produce_s": round(self.produce_s, 2),
+            "achieved_rate_hz": round(self.n / self.produce_s, 1),
+            "verdicts_during_outage": self.outage_puts,
+            "outage_s": self.outage_s,
+            "bridge_kills": 1 if "kill" in events else 0,
+            "put_ms_p50": round(put_ms[len(put_ms) // 2], 3),
+            "put_ms_p99": round(put_ms[int(len(put_ms) * 0.99)], 3),
+            "put_ms_max": round(put_ms[-1], 3),
+        }
+
+
+def run_bench(n: int, outage_s: float, rate: float, workdir: Path) -> dict[str, Any]:
+    """Run the scenario and return the counts (also used by the test with a small n)."""
+    scenario = _Scenario(n, outage_s, rate, workdir)
+    try:
+        scenario.produce()
+        scenario.drain()
     finally:
-        bridge.terminate()
-        bridge.wait(10)
-        probe.stop_flag.set()
-        sub.close()
-        broker.stop()
-    ids = sub.snapshot()
-    unique = set(ids)
-    firsts = list(dict.fromkeys(ids))
-    put_ms.sort()
-    return {
-        "sent": n,
-        "received_unique": len(unique),
-        "duplicates": len(ids) - len(unique),
-        "lost": len(set(sent_ids) - unique),
-        "max_queue": probe.max_depth,
-        "drain_s": (
-            round(events["drained"] - events["outage_end"], 2) if "drained" in events else None
-        ),
-        "out_of_order": sum(1 for a, b in itertools.pairwise(firsts) if b < a),
-        "rate_hz": rate,
-        "produce_s": round(produce_s, 2),
-        "achieved_rate_hz": round(n / produce_s, 1),
-        "verdicts_during_outage": outage_puts,
-        "outage_s": outage_s,
-        "bridge_kills": 1 if "kill" in events else 0,
-        "put_ms_p50": round(put_ms[len(put_ms) // 2], 3),
-        "put_ms_p99": round(put_ms[int(len(put_ms) * 0.99)], 3),
-        "put_ms_max": round(put_ms[-1], 3),
-    }
+        scenario.close()
+    return scenario.result()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +155,99 @@ def _detect(stream: DriftStream, shift: str, rois: list[np.ndarray], max_units: 
     return {"delay_units": first, "alert_components": components, "index": indices}
 
 
+@dataclass(frozen=True)
+class _Images:
+    """The category's images at the model size, loaded once."""
+
+    test: list[np.ndarray]
+    labels: np.ndarray
+    good: list[np.ndarray]
+    train: list[np.ndarray]
+    train_names: list[str]
+
+
+def _load_images(category: Path, size: int) -> _Images:
+    from inspection_nodes.core.io import mvtec
+
+    samples = mvtec.list_test_samples(category)
+    labels = np.array([s.label for s in samples])
+    test = [mvtec.read_rgb(s.path, size) for s in samples]
+    train_paths = mvtec.list_train_images(category)
+    return _Images(
+        test,
+        labels,
+        [img for img, label in zip(test, labels, strict=True) if label == 0],
+        [mvtec.read_rgb(p, size) for p in train_paths],
+        [p.name for p in train_paths],
+    )
+
+
+SHIFTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "none": lambda img: img,
+    "brightness": brightness,
+    "geometry": lambda img: camera_shift(brightness(img)),
+}
+
+
+def _shift_and_recalibrate(
+    stream: DriftStream, name: str, images: _Images, parent: Path, out: Path, args: dict
+) -> dict:
+    """One shift: detect it, recalibrate from the shifted train images, stream again."""
+    from inspection_nodes.core.anomaly import recalibration
+    from inspection_nodes.core.anomaly.engine import AnomalyEngine
+    from inspection_nodes.core.stability.baseline import load_baseline
+
+    shift = SHIFTS[name]
+    rois = [shift(img) for img in images.good]
+    detect = _detect(stream, name, rois, args["max_delay"])
+    shifted_test = [shift(img) for img in images.test]
+    before = stream.auroc(name, shifted_test, images.labels)
+    recal_images = [shift(img) for img in images.train]
+    feats = np.stack([stream.features(f"train-{name}", i, x) for i, x in enumerate(recal_images)])
+    recal = recalibration.recalibrate(
+        parent,
+        out,
+        recal_images,
+        images.train_names,
+        requested_by="bench drift",
+        source=f"{args['category']} train/good, {name} shift",
+        features=feats,
+        registry=out.parent / "registry.json",
+    )
+    stream.switch(AnomalyEngine.load(out), load_baseline(out))
+    settled = _phase(stream, name, rois, args["units_after"])
+    return {
+        "detect": detect,
+        "settled": settled,
+        "after": {
+            "false_alerts": settled["false_alerts"],
+            "watch_units": settled["watch_units"],
+            "image_auroc": stream.auroc(name, shifted_test, images.labels),
+            "image_auroc_before_recalibration": before,
+        },
+        "model": {
+            "model_dir": str(out),
+            "model_version": recal.manifest.model_version,
+            "threshold_before": recal.threshold_before,
+            "threshold_after": recal.threshold_after,
+        },
+    }
+
+
+def _targets(result: dict, delays: dict, after: dict) -> dict:
+    unshifted = result["image_auroc_unshifted"]
+    return {
+        "no_false_alert": result["false_alerts"] == 0
+        and result["after_recalibration"]["false_alerts"] == 0,
+        f"detect_within_{DETECT_WITHIN}": all(
+            d is not None and d <= DETECT_WITHIN for d in delays.values()
+        ),
+        f"auroc_within_{AUROC_TOLERANCE}": all(
+            unshifted - a["image_auroc"] <= AUROC_TOLERANCE for a in after.values()
+        ),
+    }
+
+
 def drift_bench(
     model_dir: Path,
     category: Path,
@@ -164,29 +257,16 @@ def drift_bench(
     units_after: int = 100,
 ) -> dict:
     """Run the three phases (module docstring) and return the result dict."""
-    from inspection_nodes.core.anomaly import recalibration
     from inspection_nodes.core.anomaly.engine import AnomalyEngine
-    from inspection_nodes.core.io import mvtec
     from inspection_nodes.core.stability.baseline import load_baseline
     from inspection_nodes.core.stability.index import StabilityConfig, StabilityMonitor
 
     t0 = time.perf_counter()
     engine = AnomalyEngine.load(model_dir)
     baseline = load_baseline(model_dir)
-    size = engine.input_size
-    samples = mvtec.list_test_samples(category)
-    labels = np.array([s.label for s in samples])
-    test = [mvtec.read_rgb(s.path, size) for s in samples]
-    good = [img for img, label in zip(test, labels, strict=True) if label == 0]
-    train_paths = mvtec.list_train_images(category)
-    train = [mvtec.read_rgb(p, size) for p in train_paths]
+    images = _load_images(category, engine.input_size)
     config = StabilityConfig()
     stream = DriftStream(engine, StabilityMonitor(config, baseline))
-    shifts: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-        "none": lambda img: img,
-        "brightness": brightness,
-        "geometry": lambda img: camera_shift(brightness(img)),
-    }
     result: dict = {
         "dataset": category.name,
         "model_version": engine.model_version,
@@ -197,74 +277,35 @@ def drift_bench(
             "geometry": {"shift": SHIFT, "rotation_deg": ROTATION_DEG, "on_top_of": "brightness"},
         },
         "units_before_shift": units_before,
-        "image_auroc_unshifted": stream.auroc("none", test, labels),
+        "image_auroc_unshifted": stream.auroc("none", images.test, images.labels),
     }
-    unchanged = _phase(stream, "none", good, units_before)
+    unchanged = _phase(stream, "none", images.good, units_before)
     result.update(false_alerts=unchanged["false_alerts"], watch_units=unchanged["watch_units"])
     phases: dict = {"unchanged": unchanged}
-    delays, before, after, models = {}, {}, {}, []
-    parent = Path(model_dir)
+    args = {"max_delay": max_delay, "units_after": units_after, "category": category}
+    parent, done = Path(model_dir), {}
     for k, name in enumerate(("brightness", "geometry"), start=1):
-        rois = [shifts[name](img) for img in good]
-        detect = _detect(stream, name, rois, max_delay)
-        delays[name] = detect["delay_units"]
-        shifted_test = [shifts[name](img) for img in test]
-        before[name] = stream.auroc(name, shifted_test, labels)
-        recal_images = [shifts[name](img) for img in train]
-        feats = np.stack(
-            [stream.features(f"train-{name}", i, x) for i, x in enumerate(recal_images)]
-        )
         out = versions / f"{Path(model_dir).name}.r{k}"
-        recal = recalibration.recalibrate(
-            parent,
-            out,
-            recal_images,
-            [p.name for p in train_paths],
-            requested_by="bench drift",
-            source=f"{category} train/good, {name} shift",
-            features=feats,
-            registry=versions / "registry.json",
-        )
-        models.append(
-            {
-                "model_dir": str(out),
-                "model_version": recal.manifest.model_version,
-                "threshold_before": recal.threshold_before,
-                "threshold_after": recal.threshold_after,
-            }
-        )
-        stream.switch(AnomalyEngine.load(out), load_baseline(out))
-        settled = _phase(stream, name, rois, units_after)
-        after[name] = {
-            "false_alerts": settled["false_alerts"],
-            "watch_units": settled["watch_units"],
-            "image_auroc": stream.auroc(name, shifted_test, labels),
-            "image_auroc_before_recalibration": before[name],
+        done[name] = _shift_and_recalibrate(stream, name, images, parent, out, args)
+        phases[name] = {
+            "detect": done[name]["detect"],
+            "after_recalibration": done[name]["settled"],
         }
-        phases[name] = {"detect": detect, "after_recalibration": settled}
         parent = out
-    unshifted = result["image_auroc_unshifted"]
+    delays = {n: d["detect"]["delay_units"] for n, d in done.items()}
+    after = {n: d["after"] for n, d in done.items()}
     result.update(
         detect_delay_units=delays,
-        alert_components={n: phases[n]["detect"]["alert_components"] for n in delays},
+        alert_components={n: d["detect"]["alert_components"] for n, d in done.items()},
         after_recalibration={
             "false_alerts": sum(a["false_alerts"] for a in after.values()),
             "watch_units": sum(a["watch_units"] for a in after.values()),
             "image_auroc": after["geometry"]["image_auroc"],
             "by_shift": after,
-            "models": models,
+            "models": [d["model"] for d in done.values()],
         },
     )
-    result["targets"] = {
-        "no_false_alert": result["false_alerts"] == 0
-        and result["after_recalibration"]["false_alerts"] == 0,
-        f"detect_within_{DETECT_WITHIN}": all(
-            d is not None and d <= DETECT_WITHIN for d in delays.values()
-        ),
-        f"auroc_within_{AUROC_TOLERANCE}": all(
-            unshifted - a["image_auroc"] <= AUROC_TOLERANCE for a in after.values()
-        ),
-    }
+    result["targets"] = _targets(result, delays, after)
     result["trace"] = phases
     result["elapsed_s"] = round(time.perf_counter() - t0, 1)
     return result

@@ -82,19 +82,10 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
-    """The whole job: data -> training -> model directory -> evaluation -> registry entry."""
-    from inspection_nodes.core.detector import training
-    from inspection_nodes.core.detector.evaluation import evaluate, load_samples
-    from inspection_nodes.core.detector.registry import (
-        DetectorRegistry,
-        ModelStatus,
-        save_model,
-        update_manifest,
-    )
-    from inspection_nodes.core.detector.yolo import DetectorConfig, YoloDetector
+def _train_config(args: argparse.Namespace):
+    from inspection_nodes.core.detector.training import TrainConfig
 
-    config = training.TrainConfig(
+    return TrainConfig(
         epochs=args.epochs,
         imgsz=args.imgsz,
         batch=args.batch,
@@ -107,8 +98,12 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
         precision=args.precision,
         nominal_batch=args.nominal_batch,
     ).validate()
-    training.prepare_offline(work_dir / "ultralytics")
-    prepared = training.prepare_data(args.data, work_dir, args.input_mode)
+
+
+def _train_or_package(args: argparse.Namespace, prepared, work_dir: Path, config):
+    """A fresh training, or a checkpoint trained elsewhere; with the settings to record."""
+    from inspection_nodes.core.detector import training
+
     if args.from_checkpoint is None:
         result = training.train(prepared, work_dir / "run", config)
         settings = {
@@ -116,16 +111,20 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
             "precision": training.resolve_precision(config),
             "weights": "last epoch",
         }
-    else:
-        result, train_args = training.from_checkpoint(args.from_checkpoint, config.imgsz)
-        keys = ("epochs", "imgsz", "batch", "seed", "close_mosaic", "fraction", "optimizer")
-        settings = {
-            **{k: train_args.get(k) for k in keys},
-            "weights": f"checkpoint {args.from_checkpoint.name} after epoch {result.epochs_run}",
-        }
+        return result, settings
+    result, train_args = training.from_checkpoint(args.from_checkpoint, config.imgsz)
+    keys = ("epochs", "imgsz", "batch", "seed", "close_mosaic", "fraction", "optimizer")
+    settings = {
+        **{k: train_args.get(k) for k in keys},
+        "weights": f"checkpoint {args.from_checkpoint.name} after epoch {result.epochs_run}",
+    }
+    return result, settings
+
+
+def _manifest(args: argparse.Namespace, prepared, config, result, settings: dict) -> dict:
     import ultralytics
 
-    manifest = {
+    return {
         "architecture": Path(config.architecture).stem,
         "class_names": list(prepared.spec.class_names),
         "input_mode": prepared.spec.input_mode,
@@ -145,7 +144,13 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
             "history": result.history,
         },
     }
-    model = save_model(args.out, result.onnx, result.weights, manifest)
+
+
+def _evaluate(args: argparse.Namespace, prepared, model) -> dict:
+    """Metrics of the FP32 model (and the INT8 one, quantized here when asked)."""
+    from inspection_nodes.core.detector.evaluation import evaluate, load_samples
+    from inspection_nodes.core.detector.yolo import DetectorConfig, YoloDetector
+
     if args.int8_images > 0:
         from inspection_nodes.core.detector.quantization import quantize_int8
         from inspection_nodes.core.detector.yolo_dataset import list_images
@@ -153,7 +158,7 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
 
         calibration = list_images(prepared.spec.splits["train"])[: args.int8_images]
         images = (read_rgb(path) for path in calibration)
-        quantize_int8(model.onnx_path, model.int8_path, images, config.imgsz)
+        quantize_int8(model.onnx_path, model.int8_path, images, model.imgsz)
     split_data = args.data if prepared.source_layout == "deeppcb" else prepared.spec.yaml_path
     samples = load_samples(split_data, model.class_names)
     sections = {}
@@ -161,10 +166,28 @@ def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
         config_ = DetectorConfig(threads=args.threads, precision=precision, spin=True)
         key = "metrics" if precision == "fp32" else "metrics_int8"
         sections[key] = evaluate(YoloDetector(model, config_), samples)
-    model = update_manifest(model, **sections)
+    return sections
+
+
+def train_and_register(args: argparse.Namespace, work_dir: Path) -> dict:
+    """The whole job: data -> training -> model directory -> evaluation -> registry entry."""
+    from inspection_nodes.core.detector import training
+    from inspection_nodes.core.detector.registry import (
+        DetectorRegistry,
+        ModelStatus,
+        save_model,
+        update_manifest,
+    )
+
+    config = _train_config(args)
+    training.prepare_offline(work_dir / "ultralytics")
+    prepared = training.prepare_data(args.data, work_dir, args.input_mode)
+    result, settings = _train_or_package(args, prepared, work_dir, config)
+    manifest = _manifest(args, prepared, config, result, settings)
+    model = save_model(args.out, result.onnx, result.weights, manifest)
+    model = update_manifest(model, **_evaluate(args, prepared, model))
     default_registry = args.out.resolve().parent / "detector_registry.json"
-    registry = DetectorRegistry(args.registry or default_registry)
-    registry.record(model, ModelStatus.TRAINED)
+    DetectorRegistry(args.registry or default_registry).record(model, ModelStatus.TRAINED)
     return model.manifest
 
 

@@ -155,6 +155,40 @@ def _add_normals(
     return padim.add_normals(state, feats)
 
 
+def _manifest(
+    config: EnrollConfig,
+    backbone: _Backbone,
+    feature_shape: tuple[int, ...],
+    dataset: DatasetInfo,
+    metrics: ModelMetrics,
+) -> ModelManifest:
+    created = utc_now()
+    pc_config = patchcore_config(config, backbone.shallow_channels)
+    return ModelManifest(
+        model_version=make_version(
+            config.method, config.backbone, dataset.hash or "nohash", created
+        ),
+        method=Method(config.method),
+        backbone=backbone.info,
+        input_size=config.input_size,
+        feature_shape=tuple(int(v) for v in feature_shape),
+        dataset=dataset,
+        code_version=code_version(),
+        created=created,
+        config=BuildSettings(
+            coreset_ratio=config.coreset_ratio,
+            shallow_weight=pc_config.shallow_weight,
+            search_dim=pc_config.search_dim,
+            holdout_fraction=config.holdout_fraction,
+            quantile=config.quantile,
+            margin=config.margin,
+            seed=config.seed,
+            enroll_backend=config.backend,
+        ),
+        metrics=metrics,
+    )
+
+
 def enroll_images(
     images: Sequence[np.ndarray],
     names: Sequence[str],
@@ -197,35 +231,15 @@ def enroll_images(
         np.array(hold_scores), np.stack(hold_maps), config.quantile, config.margin
     )
     state = _add_normals(config, state, feats[hold_idx], [names[i] for i in hold_idx], shallow)
-    created = utc_now()
-    pc_config = patchcore_config(config, shallow)
-    manifest = ModelManifest(
-        model_version=make_version(config.method, config.backbone, data_hash or "nohash", created),
-        method=Method(config.method),
-        backbone=backbone.info,
-        input_size=config.input_size,
-        feature_shape=tuple(int(v) for v in feature_shape),
-        dataset=DatasetInfo(len(images), len(hold_idx), data_path, data_hash),
-        code_version=code_version(),
-        created=created,
-        config=BuildSettings(
-            coreset_ratio=config.coreset_ratio,
-            shallow_weight=pc_config.shallow_weight,
-            search_dim=pc_config.search_dim,
-            holdout_fraction=config.holdout_fraction,
-            quantile=config.quantile,
-            margin=config.margin,
-            seed=config.seed,
-            enroll_backend=config.backend,
-        ),
-        metrics=ModelMetrics(
-            enroll_s=round(time.perf_counter() - t0, 3),
-            embed_s=round(t_embed, 3),
-            bank_size=state.size,
-            bank_bytes=state.nbytes,
-            holdout_image_max=calib.holdout_image_max,
-        ),
+    metrics = ModelMetrics(
+        enroll_s=round(time.perf_counter() - t0, 3),
+        embed_s=round(t_embed, 3),
+        bank_size=state.size,
+        bank_bytes=state.nbytes,
+        holdout_image_max=calib.holdout_image_max,
     )
+    dataset = DatasetInfo(len(images), len(hold_idx), data_path, data_hash)
+    manifest = _manifest(config, backbone, feature_shape, dataset, metrics)
     save_artifact(out, manifest, calib, backbone.onnx_path.read_bytes(), state)
     stability_baseline.save_baseline(
         out,
