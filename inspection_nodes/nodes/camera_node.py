@@ -142,7 +142,8 @@ class CameraNode(Autostart, IntraProcessNode, LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         result = super().on_activate(state)
         self._stop.clear()
-        self._startup = StartupWait(self.params["startup_timeout_s"], time.monotonic())
+        if self._startup is None:  # once the graph was complete, a re-activation need not wait
+            self._startup = StartupWait(self.params["startup_timeout_s"], time.monotonic())
         self._reader = threading.Thread(target=self._read_frames, name="camera-reader", daemon=True)
         self._reader.start()
         rate = self.get_parameter("rate_hz").value
@@ -223,6 +224,8 @@ class CameraNode(Autostart, IntraProcessNode, LifecycleNode):
         ]
 
     def _graph_ready(self) -> bool:
+        if self._startup is None:  # a trigger before the first activation
+            return False
         step = self._startup.poll(time.monotonic(), self._missing_endpoints)
         if step is Startup.GAVE_UP:
             missing = list(self._startup.missing)

@@ -13,8 +13,10 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
+from inspection_msgs.msg import UnitRejection
 from inspection_nodes.core.common.counters import EventCounters
 from inspection_nodes.core.common.health import HealthLevel
+from inspection_nodes.nodes.qos import RESULT_QOS, overridable
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,31 @@ AUDIT_PATH = ParamSpec(
     "hash-chained audit log, one chain shared by gate, recorder and bridge",
     read_only=True,
 )
+
+
+class Rejections:
+    """A stage's `rejections` output: a unit it cannot use is counted, logged (throttled) and
+    published with the reason, so the gate FAILs it at once instead of waiting for its deadline.
+
+    A plain publisher, also in lifecycle nodes: rejections must reach the gate even while the
+    node is inactive.
+    """
+
+    def __init__(self, node: Node, health: Health, stage: str) -> None:
+        self._health, self._stage, self._node = health, stage, node
+        self._pub = node.create_publisher(
+            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=overridable()
+        )
+
+    def publish(self, header, unit_id: str, counter: str, reason: str, detail: str = "") -> None:
+        """Count `counter`, log `detail` (default: the reason), publish the rejection."""
+        self._health.reject(counter, detail or reason)
+        self._pub.publish(
+            UnitRejection(header=header, unit_id=unit_id, stage=self._stage, reason=reason)
+        )
+
+    def destroy(self) -> None:
+        self._node.destroy_publisher(self._pub)
 
 
 class Health:

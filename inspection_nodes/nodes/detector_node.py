@@ -9,7 +9,7 @@ import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 
-from inspection_msgs.msg import Detection, Detections, UnitRejection
+from inspection_msgs.msg import Detection, Detections
 from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.detector.yolo import (
     BACKENDS,
@@ -23,7 +23,14 @@ from inspection_nodes.core.detector.yolo import (
 )
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.io.mvtec import DatasetError, read_rgb
-from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    Autostart,
+    Health,
+    ParamSpec,
+    Rejections,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
 from inspection_nodes.nodes.unit_ids import follow_unit_ids
@@ -125,10 +132,7 @@ class DetectorNode(Autostart, LifecycleNode):
             if p["publish_overlay"]
             else None
         )
-        # A plain publisher: rejections must reach the gate even while this node is inactive.
-        self._reject_pub = self.create_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
-        )
+        self._rejections = Rejections(self, self.health, "detector")
         self._unit_ids = follow_unit_ids(self)
         self._info_sub = self.create_subscription(
             CameraInfo, "camera/camera_info", self._on_info, 10
@@ -155,7 +159,7 @@ class DetectorNode(Autostart, LifecycleNode):
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.destroy_subscription(self._sub)
         self.destroy_subscription(self._info_sub)
-        self.destroy_publisher(self._reject_pub)
+        self._rejections.destroy()
         if self._overlay_pub is not None:
             self.destroy_publisher(self._overlay_pub)
         self.detector = None
@@ -165,10 +169,7 @@ class DetectorNode(Autostart, LifecycleNode):
         self._frame_wh = (msg.width, msg.height)
 
     def _reject(self, msg: Image, unit_id: str, reason: str) -> None:
-        self.health.reject(DetectorCounter.REJECTED_ROIS, reason)
-        self._reject_pub.publish(
-            UnitRejection(header=msg.header, unit_id=unit_id, stage="detector", reason=reason)
-        )
+        self._rejections.publish(msg.header, unit_id, DetectorCounter.REJECTED_ROIS, reason)
 
     def _on_roi(self, msg: Image) -> None:
         start = time.perf_counter()

@@ -10,10 +10,17 @@ import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Image
 
-from inspection_msgs.msg import PatchEmbedding, UnitRejection
+from inspection_msgs.msg import PatchEmbedding
 from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
-from inspection_nodes.nodes.common import Autostart, Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    Autostart,
+    Health,
+    ParamSpec,
+    Rejections,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.convert import (
     float32_array,
     image_to_array,
@@ -82,10 +89,7 @@ class EmbeddingNode(Autostart, IntraProcessNode, LifecycleNode):
         self._pub = self.create_lifecycle_publisher(
             PatchEmbedding, "embedding/patches", RESULT_QOS, qos_overriding_options=qos
         )
-        # A plain publisher: rejections must reach the gate even while this node is inactive.
-        self._reject_pub = self.create_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
-        )
+        self._rejections = Rejections(self, self.health, "embedding")
         self._unit_ids = follow_unit_ids(self)
         # Subscribed from configure on, so the camera can see the stage is ready; frames that
         # arrive while inactive are rejected (the gate FAILs them), never silently dropped.
@@ -110,16 +114,13 @@ class EmbeddingNode(Autostart, IntraProcessNode, LifecycleNode):
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self._sub is not None:
             self.destroy_subscription(self._sub)
-        self.destroy_publisher(self._reject_pub)
+        self._rejections.destroy()
         self.engine = None
         return TransitionCallbackReturn.SUCCESS
 
     def _reject(self, msg: Image, reason: str) -> None:
-        self.health.reject(EmbeddingCounter.REJECTED_ROIS, reason)
         unit_id = self._unit_ids.get(stamp_to_ns(msg.header.stamp))
-        self._reject_pub.publish(
-            UnitRejection(header=msg.header, unit_id=unit_id, stage="embedding", reason=reason)
-        )
+        self._rejections.publish(msg.header, unit_id, EmbeddingCounter.REJECTED_ROIS, reason)
 
     def _on_roi(self, msg: Image) -> None:
         if not self._active:

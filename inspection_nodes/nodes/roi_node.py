@@ -8,16 +8,20 @@ from enum import StrEnum
 
 from rclpy.node import Node
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
 
-from inspection_msgs.msg import UnitRejection
 from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
 from inspection_nodes.core.io.roi import RoiConfig, RoiError, RoiExtractor
-from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    Health,
+    ParamSpec,
+    Rejections,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.convert import array_to_image, image_to_array
 from inspection_nodes.nodes.intra_process import Handler, IntraProcessNode
-from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS, overridable
+from inspection_nodes.nodes.qos import UNIT_IMAGE_QOS, overridable
 
 
 class RoiCounter(StrEnum):
@@ -76,9 +80,7 @@ class RoiNode(IntraProcessNode, Node):
         self._roi_pub = self.create_publisher(
             Image, "roi/image", UNIT_IMAGE_QOS, qos_overriding_options=qos
         )
-        self._reject_pub = self.create_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
-        )
+        self._rejections = Rejections(self, self.health, "roi")
         self.subscribe_input(Image, "camera/image_raw", self._on_image, UNIT_IMAGE_QOS)
         self.health.set_status(HealthLevel.OK, "running")
 
@@ -96,19 +98,18 @@ class RoiNode(IntraProcessNode, Node):
             else:
                 roi = self.extractor.extract(to_rgb8(pixels, encoding))
         except (ImageFormatError, RoiError) as exc:
-            self._reject(header, f"roi: {exc}", RoiCounter.REJECTED_FRAMES, str(exc))
+            self._rejections.publish(
+                header, "", RoiCounter.REJECTED_FRAMES, f"roi: {exc}", str(exc)
+            )
             return
         except Exception as exc:
-            self._reject(header, f"roi error: {exc!r}", RoiCounter.ROI_ERRORS, repr(exc))
+            reason = f"roi error: {exc!r}"
+            self._rejections.publish(header, "", RoiCounter.ROI_ERRORS, reason, repr(exc))
             return
         # A new message per frame: in-process consumers may keep it (the scoring node's ROI cache).
         self.intra.publish(self._roi_pub, array_to_image(roi, header, "rgb8"))
         self.health.counters.inc(RoiCounter.ROIS)
         self.last_latency_ms = (time.perf_counter() - start) * 1e3
-
-    def _reject(self, header: Header, reason: str, counter: RoiCounter, detail: str) -> None:
-        self.health.reject(counter, detail)
-        self._reject_pub.publish(UnitRejection(header=header, stage="roi", reason=reason))
 
 
 def main(args: list[str] | None = None) -> None:

@@ -12,10 +12,16 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from inspection_msgs.msg import AnomalyResult, PatchEmbedding, UnitRejection
+from inspection_msgs.msg import AnomalyResult, PatchEmbedding
 from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.core.io.image_encoding import ImageFormatError, to_rgb8
-from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
+from inspection_nodes.nodes.common import (
+    Health,
+    ParamSpec,
+    Rejections,
+    declare_parameters,
+    run_node,
+)
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns, timing
 from inspection_nodes.nodes.intra_process import Handler, IntraProcessNode
 from inspection_nodes.nodes.qos import DEBUG_IMAGE_QOS, RESULT_QOS, UNIT_IMAGE_QOS, overridable
@@ -75,9 +81,7 @@ class ScoringNode(IntraProcessNode, Node):
         self._result_pub = self.create_publisher(
             AnomalyResult, "anomaly/result", RESULT_QOS, qos_overriding_options=qos
         )
-        self._reject_pub = self.create_publisher(
-            UnitRejection, "rejections", RESULT_QOS, qos_overriding_options=qos
-        )
+        self._rejections = Rejections(self, self.health, "scoring")
         self.subscribe_input(PatchEmbedding, "embedding/patches", self._on_patches, RESULT_QOS)
         self._rois: OrderedDict[int, Image] = OrderedDict()
         if self.params["publish_heatmap"]:
@@ -123,10 +127,8 @@ class ScoringNode(IntraProcessNode, Node):
             self._rois.popitem(last=False)
 
     def _reject(self, msg: PatchEmbedding, reason: str) -> None:
-        self.health.reject(ScoringCounter.REJECTED_EMBEDDINGS, reason)
-        self._reject_pub.publish(
-            UnitRejection(header=msg.header, unit_id=msg.unit_id, stage="scoring", reason=reason)
-        )
+        counter = ScoringCounter.REJECTED_EMBEDDINGS
+        self._rejections.publish(msg.header, msg.unit_id, counter, reason)
 
     def _on_patches(self, msg: PatchEmbedding) -> None:
         start = time.perf_counter()

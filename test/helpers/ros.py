@@ -28,3 +28,19 @@ class Collector:
 
     def __call__(self, msg) -> None:
         self.messages.append(msg)
+
+
+def executor_of(context, *nodes) -> SingleThreadedExecutor:
+    """A single-threaded executor of the test's context spinning `nodes`."""
+    executor = SingleThreadedExecutor(context=context)
+    for node in nodes:
+        executor.add_node(node)
+    return executor
+
+
+def node_with(cls: type, context, **params):
+    """A node of `cls` on the test's context, its parameters overridden by name."""
+    from rclpy.parameter import Parameter
+
+    overrides = [Parameter(name, value=value) for name, value in params.items()]
+    return cls(context=context, parameter_overrides=overrides)

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from helpers.waiting import wait_for
 
 from inspection_nodes.loopback.mosquitto import CountingSubscriber, Mosquitto, mosquitto_binary
 
 pytestmark = pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto not installed")
-
-
-def _wait(predicate, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return predicate()
 
 
 def _publish(port: int, ids: list[str]) -> None:
@@ -38,15 +32,15 @@ def test_broker_restarts_on_the_same_port_and_keeps_sessions(tmp_path: Path):
         port = broker.port
         sub = CountingSubscriber(port, "t/#", "t-counter")
         try:
-            assert _wait(lambda: broker.proc.poll() is None)
+            assert wait_for(lambda: broker.proc.poll() is None)
             time.sleep(0.3)  # the subscription is acknowledged
             _publish(port, ["a", "b"])
-            assert _wait(lambda: sub.snapshot() == ["a", "b", "<malformed>"])
+            assert wait_for(lambda: sub.snapshot() == ["a", "b", "<malformed>"])
             broker.stop()
             broker.start()
             assert broker.port == port
             _publish(port, ["c"])
-            assert _wait(lambda: sub.snapshot()[-2:] == ["c", "<malformed>"])
+            assert wait_for(lambda: sub.snapshot()[-2:] == ["c", "<malformed>"])
         finally:
             sub.close()
     assert broker.proc.poll() is not None  # stopped on exit

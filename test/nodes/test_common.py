@@ -8,8 +8,7 @@ from enum import StrEnum
 import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from helpers.ros import Collector, spin_until
-from rclpy.executors import SingleThreadedExecutor
+from helpers.ros import Collector, executor_of, spin_until
 from rclpy.parameter import Parameter
 
 from inspection_nodes.core.common.health import HealthLevel
@@ -60,10 +59,7 @@ def test_declared_values_take_overrides_and_refuse_unknown_choices(ros_context):
 def test_health_publishes_level_message_and_every_declared_counter(ros_context):
     node = rclpy.create_node("worker", context=ros_context)
     probe = rclpy.create_node("probe", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    for n in (node, probe):
-        executor.add_node(n)
-    got = Collector()
+    executor, got = executor_of(ros_context, node, probe), Collector()
     probe.create_subscription(DiagnosticArray, "diagnostics", got, 10)
     try:
         health = Health(node, Counter, period_s=0.05)

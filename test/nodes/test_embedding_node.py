@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import rclpy
 from helpers.messages import image_msg
-from helpers.ros import Collector, spin_until
-from rclpy.executors import SingleThreadedExecutor
+from helpers.ros import Collector, executor_of, node_with, spin_until
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
@@ -20,13 +19,9 @@ from inspection_nodes.nodes.qos import RESULT_QOS, UNIT_IMAGE_QOS
 
 @pytest.fixture
 def graph(ros_context, tiny_model):
-    node = EmbeddingNode(
-        context=ros_context, parameter_overrides=[Parameter("model_dir", value=str(tiny_model))]
-    )
+    node = node_with(EmbeddingNode, ros_context, model_dir=str(tiny_model))
     probe = rclpy.create_node("probe", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    for n in (node, probe):
-        executor.add_node(n)
+    executor = executor_of(ros_context, node, probe)
     out, rejections = Collector(), Collector()
     probe.create_subscription(PatchEmbedding, "embedding/patches", out, RESULT_QOS)
     probe.create_subscription(UnitRejection, "rejections", rejections, RESULT_QOS)

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import rclpy
 from helpers.messages import image_msg
-from helpers.ros import Collector, spin_until
-from rclpy.executors import SingleThreadedExecutor
+from helpers.ros import Collector, executor_of, node_with, spin_until
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
@@ -38,13 +37,9 @@ def _embedding(patches: np.ndarray, version: str, sec: int) -> PatchEmbedding:
 
 @pytest.fixture
 def graph(ros_context, tiny_model):
-    node = ScoringNode(
-        context=ros_context, parameter_overrides=[Parameter("model_dir", value=str(tiny_model))]
-    )
+    node = node_with(ScoringNode, ros_context, model_dir=str(tiny_model))
     probe = rclpy.create_node("probe", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    for n in (node, probe):
-        executor.add_node(n)
+    executor = executor_of(ros_context, node, probe)
     results, heatmaps, rejections = Collector(), Collector(), Collector()
     probe.create_subscription(AnomalyResult, "anomaly/result", results, RESULT_QOS)
     probe.create_subscription(Image, "anomaly/heatmap", heatmaps, DEBUG_IMAGE_QOS)

@@ -1,8 +1,7 @@
 """A node that sees only images learns unit ids from camera/unit (real rclpy)."""
 
 import rclpy
-from helpers.ros import spin_until
-from rclpy.executors import SingleThreadedExecutor
+from helpers.ros import executor_of, spin_until
 
 from inspection_msgs.msg import CaptureEvent
 from inspection_nodes.nodes.convert import ns_to_stamp
@@ -13,9 +12,7 @@ from inspection_nodes.nodes.unit_ids import follow_unit_ids
 def test_capture_events_fill_the_table(ros_context):
     node = rclpy.create_node("stage", context=ros_context)
     probe = rclpy.create_node("camera", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    for n in (node, probe):
-        executor.add_node(n)
+    executor = executor_of(ros_context, node, probe)
     try:
         table = follow_unit_ids(node)
         pub = probe.create_publisher(CaptureEvent, "camera/unit", RESULT_QOS)

@@ -60,10 +60,6 @@ class Artifact:
     def onnx_path(self) -> Path:
         return self.path / ONNX_FILE
 
-    @property
-    def method(self) -> Method:
-        return self.manifest.method
-
 
 def save_artifact(
     model_dir: Path,

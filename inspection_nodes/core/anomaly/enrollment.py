@@ -51,21 +51,26 @@ from inspection_nodes.core.common.provenance import code_version, utc_now
 from inspection_nodes.core.inference.backends import BackendError, FeatureBackend
 from inspection_nodes.core.stability import baseline as stability_baseline
 
+# EnrollConfig fields recorded as they are in the manifest's BuildSettings
+SHARED_SETTINGS = ("coreset_ratio", "holdout_fraction", "quantile", "margin", "seed")
+
 
 @dataclass(frozen=True)
 class EnrollConfig:
     """Enrollment settings; the defaults are the one configuration used for every data set."""
 
+    # what is built
     method: Method = Method.PATCHCORE
     backbone: str = "efficientnet_lite0"
-    backend: str = "onnxruntime"
-    device: str = "cpu"
     input_size: int = 224
     coreset_ratio: float = 0.1
     holdout_fraction: float = 0.2
     quantile: float = 0.99
     margin: float = 0.25
     seed: int = 0
+    # where the backbone runs while embedding the images
+    backend: str = "onnxruntime"
+    device: str = "cpu"
 
 
 def embed_images(
@@ -176,13 +181,9 @@ def _manifest(
         code_version=code_version(),
         created=created,
         config=BuildSettings(
-            coreset_ratio=config.coreset_ratio,
+            **{name: getattr(config, name) for name in SHARED_SETTINGS},
             shallow_weight=pc_config.shallow_weight,
             search_dim=pc_config.search_dim,
-            holdout_fraction=config.holdout_fraction,
-            quantile=config.quantile,
-            margin=config.margin,
-            seed=config.seed,
             enroll_backend=config.backend,
         ),
         metrics=metrics,

@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from inspection_nodes.core.common.provenance import compact_stamp
 
@@ -70,6 +70,9 @@ def _no_unknown(data: Mapping[str, Any], known: Iterable[str], where: str) -> No
             f"{where}unknown field(s) {', '.join(unknown)} (written by a newer version of "
             "this code?)"
         )
+
+
+_PLAIN = {"float": float, "int": int, "str": str}
 
 
 def _field_names(cls: type) -> list[str]:
@@ -141,9 +144,28 @@ class DatasetInfo:
         )
 
 
+class _FlatRecord:
+    """A manifest part whose fields are plain float/int/str values, read and written by name;
+    `KEY` is its key in manifest.json."""
+
+    KEY: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]):
+        where = f"manifest: {cls.KEY}."
+        _no_unknown(data, _field_names(cls), where)
+        fields = dataclasses.fields(cls)
+        return cls(**{f.name: _get(data, f.name, _PLAIN[f.type], where) for f in fields})
+
+
 @dataclass(frozen=True)
-class BuildSettings:
+class BuildSettings(_FlatRecord):
     """The settings a version was built with; a recalibration reuses its parent's."""
+
+    KEY: ClassVar[str] = "config"
 
     coreset_ratio: float
     shallow_weight: float
@@ -154,17 +176,12 @@ class BuildSettings:
     seed: int
     enroll_backend: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BuildSettings:
-        return cls(**_typed_fields(cls, data, "manifest: config."))
-
 
 @dataclass(frozen=True)
-class ModelMetrics:
+class ModelMetrics(_FlatRecord):
     """Size and cost of the version; enroll_s and embed_s are those of the original enrollment."""
+
+    KEY: ClassVar[str] = "metrics"
 
     enroll_s: float
     embed_s: float
@@ -172,17 +189,12 @@ class ModelMetrics:
     bank_bytes: int
     holdout_image_max: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ModelMetrics:
-        return cls(**_typed_fields(cls, data, "manifest: metrics."))
-
 
 @dataclass(frozen=True)
-class RecalibrationInfo:
+class RecalibrationInfo(_FlatRecord):
     """Who asked for a recalibrated version, from what, and how the threshold moved."""
+
+    KEY: ClassVar[str] = "recalibration"
 
     requested_by: str
     created: str
@@ -194,22 +206,6 @@ class RecalibrationInfo:
     parent_dir: str
     image_threshold_before: float
     image_threshold_after: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RecalibrationInfo:
-        return cls(**_typed_fields(cls, data, "manifest: recalibration."))
-
-
-_PLAIN = {"float": float, "int": int, "str": str}
-
-
-def _typed_fields(cls: type, data: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Every field of a flat dataclass of float/int/str fields, read and checked from `data`."""
-    _no_unknown(data, _field_names(cls), where)
-    return {f.name: _get(data, f.name, _PLAIN[f.type], where) for f in dataclasses.fields(cls)}
 
 
 @dataclass(frozen=True)

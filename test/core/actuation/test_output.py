@@ -3,20 +3,12 @@ backoff, report every change, leave the line off."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from helpers.waiting import wait_for
 
 from inspection_nodes.core.actuation.modbus import ModbusOutput, ModbusTarget
 from inspection_nodes.core.actuation.output import OutputCounter, OutputError, ReconnectingOutput
 from inspection_nodes.core.common.counters import EventCounters
-
-
-def _wait(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_outage_is_reported_and_the_line_comes_back_off(modbus_server):
@@ -37,7 +29,7 @@ def test_outage_is_reported_and_the_line_comes_back_off(modbus_server):
         with pytest.raises(OutputError, match="down"):  # fails fast, no connect timeout
             output.write(True)
         modbus_server.start()
-        assert _wait(lambda: output.up)
+        assert wait_for(lambda: output.up)
         assert counters.snapshot() == {"output_disconnects": 1, "output_reconnects": 1}
         assert modbus_server.log.writes[-1][2:] == (0, [False])  # safe state after reconnect
     finally:

@@ -34,7 +34,7 @@ def test_round_trip_is_exact_and_fast(tmp_path: Path) -> None:
     start = time.perf_counter()
     art = load_artifact(tmp_path / "m")
     assert time.perf_counter() - start < 0.5
-    assert art.thresholds == thr and art.method == "patchcore" and art.onnx_path.is_file()
+    assert art.thresholds == thr and art.manifest.method == "patchcore" and art.onnx_path.is_file()
     assert art.manifest == MANIFEST
     np.testing.assert_array_equal(art.state.bank, bank.bank)
     np.testing.assert_array_equal(art.state.sources, bank.sources)
@@ -47,7 +47,7 @@ def test_padim_round_trip(tmp_path: Path) -> None:
     thr = calibrate(np.array([1.0, 2.0]), np.ones(10))
     save_artifact(tmp_path / "p", manifest(method=Method.PADIM), thr, b"onnx", stats)
     art = load_artifact(tmp_path / "p")
-    assert art.method == Method.PADIM and art.state.count == 3
+    assert art.manifest.method == Method.PADIM and art.state.count == 3
     np.testing.assert_array_equal(art.state.cov, stats.cov)
 
 

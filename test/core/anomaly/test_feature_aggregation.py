@@ -14,23 +14,20 @@ def _torch_reference(features: list[np.ndarray]) -> np.ndarray:
     return torch.cat(maps, 1)[0].permute(1, 2, 0).numpy()
 
 
+def _features(seed: int, *shapes: tuple[int, ...]) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=shape).astype(np.float32) for shape in shapes]
+
+
 def test_matches_avgpool_and_bilinear_upsample() -> None:
-    rng = np.random.default_rng(0)
-    feats = [
-        rng.normal(size=(1, 40, 28, 28)).astype(np.float32),
-        rng.normal(size=(1, 112, 14, 14)).astype(np.float32),
-    ]
+    feats = _features(0, (1, 40, 28, 28), (1, 112, 14, 14))
     out = aggregate(feats)
     assert out.shape == (28, 28, 152) and out.dtype == np.float32 and out.flags.c_contiguous
     np.testing.assert_allclose(out, _torch_reference(feats), atol=1e-5)
 
 
 def test_single_channel_and_batch() -> None:
-    rng = np.random.default_rng(1)
-    feats = [
-        rng.normal(size=(2, 1, 8, 8)).astype(np.float32),
-        rng.normal(size=(2, 3, 4, 4)).astype(np.float32),
-    ]
+    feats = _features(1, (2, 1, 8, 8), (2, 3, 4, 4))
     out = aggregate_batch(feats)
     assert out.shape == (2, 8, 8, 4)
     np.testing.assert_allclose(out[1], _torch_reference([f[1:] for f in feats]), atol=1e-5)

@@ -3,7 +3,6 @@ PUBACK, survives outages and restarts, delivers commands; settings and the healt
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -11,29 +10,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from helpers.outbox import fill
+from helpers.waiting import wait_for
 
 from inspection_nodes.core.bridge.mqtt_link import MqttLink, MqttSettings, bridge_status
 from inspection_nodes.core.bridge.outbox import Outbox
 from inspection_nodes.core.common.health import HealthLevel
 from inspection_nodes.loopback.mosquitto import CountingSubscriber, Mosquitto, mosquitto_binary
-
-
-def _payload(i: int) -> bytes:
-    return json.dumps({"id": f"m{i:05d}", "i": i}).encode()
-
-
-def _fill(outbox: Outbox, n: int, start: int = 0) -> None:
-    for i in range(start, start + n):
-        outbox.put(f"m{i:05d}", "cell/test/verdict", _payload(i))
-
-
-def _wait(predicate, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture
@@ -54,10 +37,10 @@ def _link(path: Path, port: int, **kw) -> MqttLink:
 def test_drains_in_order_and_deletes_on_puback(tmp_path: Path, broker: Mosquitto) -> None:
     sub = CountingSubscriber(broker.port, "cell/#", "t-sub-order")
     box = Outbox(tmp_path / "o.db")
-    _fill(box, 300)
+    fill(box, 300)
     link = _link(box.path, broker.port, max_inflight=20)
     try:
-        assert _wait(lambda: box.depth() == 0 and len(sub.snapshot()) >= 300)
+        assert wait_for(lambda: box.depth() == 0 and len(sub.snapshot()) >= 300)
         assert sub.snapshot() == [f"m{i:05d}" for i in range(300)]
     finally:
         link.stop()
@@ -68,14 +51,14 @@ def test_rows_stay_until_the_broker_acknowledges(tmp_path: Path, broker: Mosquit
     box = Outbox(tmp_path / "o.db")
     link = _link(box.path, broker.port)
     try:
-        assert _wait(lambda: link.connected)
+        assert wait_for(lambda: link.connected)
         os.kill(broker.proc.pid, signal.SIGSTOP)  # accepts bytes, sends no PUBACK
-        _fill(box, 50)
-        assert _wait(lambda: link.counters.get("published") >= 50)
+        fill(box, 50)
+        assert wait_for(lambda: link.counters.get("published") >= 50)
         time.sleep(0.3)
         assert box.depth() == 50
         os.kill(broker.proc.pid, signal.SIGCONT)
-        assert _wait(lambda: box.depth() == 0)
+        assert wait_for(lambda: box.depth() == 0)
     finally:
         os.kill(broker.proc.pid, signal.SIGCONT)
         link.stop()
@@ -86,15 +69,15 @@ def test_outage_and_link_restart_lose_nothing(tmp_path: Path, broker: Mosquitto)
     box = Outbox(tmp_path / "o.db")
     link = _link(box.path, broker.port)
     try:
-        _fill(box, 100)
-        assert _wait(lambda: box.depth() == 0)
+        fill(box, 100)
+        assert wait_for(lambda: box.depth() == 0)
         broker.stop()
-        _fill(box, 100, start=100)  # queued while the broker is down
+        fill(box, 100, start=100)  # queued while the broker is down
         link.stop()
         assert box.depth() == 100
         broker.start()
         link = _link(box.path, broker.port)  # a restarted bridge picks the queue up
-        ok = _wait(lambda: len(set(sub.snapshot())) == 200, timeout_s=20)
+        ok = wait_for(lambda: len(set(sub.snapshot())) == 200, timeout_s=20)
         assert ok, (len(set(sub.snapshot())), box.depth(), link.last_error, link.connected)
         ids = sub.snapshot()
         assert sorted(set(ids)) == [f"m{i:05d}" for i in range(200)]
@@ -131,10 +114,10 @@ def test_commands_reach_the_handler_and_a_failing_handler_is_counted(
     sender.connect("127.0.0.1", broker.port)
     sender.loop_start()
     try:
-        assert _wait(lambda: link.connected)
+        assert wait_for(lambda: link.connected)
         sender.publish("cell/cmd", b"hold", qos=1).wait_for_publish(5)
         sender.publish("cell/cmd", b"boom", qos=1).wait_for_publish(5)
-        assert _wait(lambda: link.counters.get("messages_in") == 2)
+        assert wait_for(lambda: link.counters.get("messages_in") == 2)
         assert got == [("cell/cmd", b"hold")]
         assert link.counters.get("message_handler_errors") == 1 and "boom" in link.last_error
     finally:

@@ -3,34 +3,16 @@ loses nothing (the MQTT drain is in test_mqtt_link.py)."""
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
+
+from helpers.outbox import fill
 
 from inspection_nodes.core.bridge.outbox import Outbox
 
 
-def _payload(i: int) -> bytes:
-    return json.dumps({"id": f"m{i:05d}", "i": i}).encode()
-
-
-def _fill(outbox: Outbox, n: int, start: int = 0) -> None:
-    for i in range(start, start + n):
-        outbox.put(f"m{i:05d}", "cell/test/verdict", _payload(i))
-
-
-def _wait(predicate, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
 def test_put_is_ordered_and_idempotent(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db")
-    _fill(box, 5)
+    fill(box, 5)
     assert not box.put("m00002", "t", b"again")
     assert [m.msg_id for m in box.after(0, 10)] == [f"m{i:05d}" for i in range(5)]
     second = box.after(0, 10)[1].seq
@@ -39,7 +21,7 @@ def test_put_is_ordered_and_idempotent(tmp_path: Path) -> None:
 
 def test_ack_out_of_order_and_survive_reopen(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db")
-    _fill(box, 4)
+    fill(box, 4)
     seqs = [m.seq for m in box.after(0, 10)]
     box.ack([seqs[2], seqs[0]])
     box.close()
@@ -49,6 +31,6 @@ def test_ack_out_of_order_and_survive_reopen(tmp_path: Path) -> None:
 
 def test_overflow_drops_oldest_and_counts(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db", max_messages=3)
-    _fill(box, 5)
+    fill(box, 5)
     assert [m.msg_id for m in box.after(0, 10)] == ["m00002", "m00003", "m00004"]
     assert box.dropped() == 2

@@ -177,15 +177,12 @@ def test_same_inputs_same_verdict():
     assert decide(config, *inputs) == decide(config, *inputs)
 
 
-def test_recipe_override_and_threshold_change_where_in_force():
-    recipes = parse_recipes(["bottle_v2.score_threshold=5", "", "bottle_v2.min_area_px=20"])
+def test_the_active_recipe_decides():
+    """A score of 4 passes under the recipe's limit 5 although the station's own limit is 3."""
+    recipes = parse_recipes(["bottle_v2.score_threshold=5", "bottle_v2.min_area_px=20"])
     config = GateConfig(score_threshold=3.0, recipe="bottle_v2", recipes=recipes).validate()
-    assert config.value("score_threshold") == 5.0 and config.value("min_area_px") == 20
-    changed = config.with_value("score_threshold", 6.0)
-    assert changed.value("score_threshold") == 6.0 and changed.score_threshold == 3.0
-    assert changed.version != config.version
-    assert config.with_value("score_threshold_scale", 2.0).score_threshold_scale == 2.0
     assert decide(config, result(4.0, region=30)).passed
+    assert not decide(config, result(5.5, region=30)).passed
 
 
 def test_the_failsafe_decision_is_a_fail_with_its_reason():
