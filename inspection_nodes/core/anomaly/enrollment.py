@@ -120,7 +120,12 @@ def _export_backbone(config: EnrollConfig, out: Path) -> _Backbone:
 
     try:
         spec = bb.get_spec(config.backbone)
-        torch.set_num_threads(max(1, torch.get_num_threads()))
+        # One torch thread: the export is small, and torch's idle OpenMP threads spin on the
+        # cores ONNX Runtime embeds the images with next (measured: embedding phase 2.2-3.8 s
+        # with one thread, 3.6-9.1 s with two, interleaved on the 2-core dev VM). Before the
+        # core-by-stage layout this held by accident (faiss's thread call reached torch's
+        # OpenMP runtime); it is explicit here.
+        torch.set_num_threads(1)
         onnx_path = export_onnx(
             bb.build_backbone(config.backbone), out / "backbone.onnx", config.input_size
         )
