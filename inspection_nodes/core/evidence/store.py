@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspection_nodes.core.evidence.crypto import Cipher, EvidenceKeyError
 from inspection_nodes.core.common.sqlite import connect
+from inspection_nodes.core.evidence.crypto import Cipher, EvidenceKeyError
 
 DB_NAME = "evidence.db"
 KINDS = ("frame", "roi", "heatmap", "anomaly_result", "verdict", "actuator_event", "disposition")

@@ -1,7 +1,6 @@
 """Which operator dispositions are refused, with every problem named."""
 
 from inspection_msgs.msg import Disposition
-
 from inspection_nodes.core.evidence.dispositions import DispositionKind, disposition_problems
 
 
