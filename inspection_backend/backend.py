@@ -1,0 +1,174 @@
+"""Assembles the backend process: embedded services (or the plant's by URL), migrations, DBOS,
+ingest, dispatcher, executor watch and the command sender; `serve` adds the web page on top.
+
+Start order matters: the schema is migrated and the plant synced before DBOS recovers pending
+workflows (they read the tables), and ingest starts last so nothing is acknowledged before the
+whole chain behind it is up. Stop runs in reverse: ingest first, so the last batch is written
+and acknowledged, DBOS last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from dbos import DBOS, SetWorkflowID
+
+from inspection_backend.adapters.cell_commands import CommandSender
+from inspection_backend.adapters.plant_systems import PlantSystems
+from inspection_backend.core.commands import SigningKey
+from inspection_backend.core.messages import MessageParser, Sources
+from inspection_backend.core.plant import PlantConfig
+from inspection_backend.db import migrate, plant_store
+from inspection_backend.db.cases_store import CaseStart
+from inspection_backend.db.engine import make_engine
+from inspection_backend.ingest.consumer import IngestConsumer
+from inspection_backend.ingest.dispatcher import Dispatcher
+from inspection_backend.schemas import load_checks
+from inspection_backend.services.mosquitto import EmbeddedBroker
+from inspection_backend.services.postgres import EmbeddedPostgres
+from inspection_backend.settings import MqttSettings, Settings
+from inspection_backend.workflows import runtime
+from inspection_backend.workflows.executors import ExecutorWatch
+
+
+@dataclass
+class Services:
+    """Where the database and the broker are, and the embedded ones we started (if any)."""
+
+    database_url: str
+    mqtt: MqttSettings
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+
+    @classmethod
+    def start(cls, settings: Settings) -> Services:
+        postgres = broker = None
+        url = settings.database_url
+        try:
+            if not url:
+                postgres = EmbeddedPostgres(
+                    settings.data_dir / "postgres",
+                    port=settings.pg_port or None,
+                    run_as=settings.pg_run_as,
+                )
+                postgres.start()
+                url = postgres.url()
+            if not settings.mqtt_url:
+                broker = EmbeddedBroker(settings.data_dir / "mosquitto")
+                broker.start()
+            mqtt = settings.mqtt(broker.port if broker else None)
+        except BaseException:
+            if postgres is not None:
+                postgres.stop()
+            raise
+        return cls(url, mqtt, postgres, broker)
+
+    def stop(self) -> None:
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+def load_signing_key(settings: Settings, embedded: bool) -> SigningKey:
+    """The command key; with embedded defaults a missing key is created (0600) on first start,
+    a configured path that does not exist is an error."""
+    path = settings.command_key_path
+    if not path.exists():
+        if not embedded or str(settings.command_key) not in ("", "."):
+            raise FileNotFoundError(
+                f"command key {path} not found: create it with `inspection-backend keygen`"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        SigningKey.generate(path)
+    return SigningKey.load(path, settings.command_key_id)
+
+
+def start_case(start: CaseStart) -> None:
+    from inspection_backend.workflows.unit import unit_case
+
+    with SetWorkflowID(start.case_id):
+        DBOS.start_workflow(unit_case, start.case_id, str(start.route))
+
+
+@dataclass
+class Backend:
+    settings: Settings
+    services: Services
+    plant: PlantConfig
+    engine: sa.Engine = field(init=False)
+    key: SigningKey = field(init=False)
+    commands: CommandSender = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    ingest: IngestConsumer = field(init=False)
+    watch: ExecutorWatch = field(init=False)
+
+    def start(self, ingest: bool = True) -> None:
+        s = self.settings
+        self.engine = make_engine(self.services.database_url)
+        migrate.upgrade(self.engine)
+        with self.engine.begin() as conn:
+            plant_store.sync_plant(conn, self.plant)
+        self.key = load_signing_key(s, embedded=self.services.postgres is not None)
+        self.commands = CommandSender(
+            self.services.mqtt, f"{s.mqtt_client_id}-cmd", self.key, self.engine
+        )
+        self.commands.start()
+        systems = PlantSystems.from_urls(s.mes_url, s.qms_url, s.erp_url, s.notify_url)
+        runtime.launch(
+            self.services.database_url, self.engine, s.executor, self.plant, systems, self.commands
+        )
+        self.watch = ExecutorWatch(
+            self.engine, s.executor, lambda ids: len(DBOS._recover_pending_workflows(ids))
+        )
+        self.watch.start()
+        self.dispatcher = Dispatcher(self.engine, self.plant, start_case)
+        self.dispatcher.start()
+        cells = frozenset(c.cell_id for c in self.plant.cells)
+        parser = MessageParser(load_checks(), Sources(cells, self.plant.lines))
+        self.ingest = IngestConsumer(
+            self.services.mqtt,
+            s.mqtt_client_id,
+            parser,
+            self.engine,
+            on_committed=lambda outcome: outcome.new_fail_verdicts and self.dispatcher.wake(),
+            batch_size=s.ingest_batch,
+            batch_ms=s.ingest_batch_ms,
+            shared_group=s.mqtt_shared_group,
+        )
+        if ingest:
+            self.ingest.start()
+
+    def stop(self) -> None:
+        """Reverse start order; parts that never started (a failed start) are skipped."""
+        for name in ("ingest", "dispatcher", "watch"):
+            part = getattr(self, name, None)
+            if part is not None:
+                part.stop()
+        if runtime.started():
+            runtime.shutdown()
+        if getattr(self, "commands", None) is not None:
+            self.commands.stop()
+        if getattr(self, "engine", None) is not None:
+            self.engine.dispose()
+
+    def write_endpoints(self, path: Path, http_port: int) -> None:
+        """Ports of this process for tests, the demo and the bench (`serve.json`)."""
+        info = {
+            "pid": os.getpid(),
+            "http_port": http_port,
+            "mqtt_host": self.services.mqtt.host,
+            "mqtt_port": self.services.mqtt.port,
+            "database_url": sa.make_url(self.services.database_url).render_as_string(
+                hide_password=True
+            ),
+            "public_key": self.key.public_b64,
+            "executor_id": self.settings.executor,
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info, indent=2))
+        tmp.replace(path)

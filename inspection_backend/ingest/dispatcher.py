@@ -1,0 +1,79 @@
+"""From stored FAIL verdicts to running workflows, driven by the database so nothing is lost.
+
+Two idempotent phases, repeated while there is work: route undispatched FAIL verdicts into
+cases (one transaction, `cases_store.route_pending`), then start the workflow of every case
+not marked started (workflow id = case id, so a second start is a no-op) and mark it. A crash
+between any two of these leaves rows that the next pass (in this or another process) picks up.
+Ingest wakes the dispatcher after each commit that stored a new FAIL; it also polls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from inspection_backend.core.plant import PlantConfig
+from inspection_backend.db import cases_store
+from inspection_backend.db.cases_store import CaseStart
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        plant: PlantConfig,
+        start_case: Callable[[CaseStart], None],
+        batch: int = 500,
+        poll_s: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._plant = plant
+        self._start_case = start_case
+        self._batch = batch
+        self._poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self.routed = 0
+        self.started = 0
+        self.errors = 0
+        self.last_error = ""
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout_s)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def pass_once(self) -> int:
+        """Route one batch and start one batch of workflows; returns the work done."""
+        with self._engine.begin() as conn:
+            routed = cases_store.route_pending(conn, self._plant, self._batch)
+        with self._engine.connect() as conn:
+            starts = cases_store.pending_starts(conn, self._batch)
+        for start in starts:
+            self._start_case(start)
+        with self._engine.begin() as conn:
+            cases_store.mark_started(conn, [s.case_id for s in starts])
+        self.routed += routed
+        self.started += len(starts)
+        return routed + len(starts)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.pass_once() > 0
+            except Exception as exc:  # database restarting: try again on the next pass
+                self.errors += 1
+                self.last_error = str(exc)[:500]
+                busy = False
+            if not busy:
+                self._wake.wait(self._poll_s)
+                self._wake.clear()

@@ -1,0 +1,198 @@
+"""Real services for backend tests: one PostgreSQL cluster per test session (a database per
+test), a mosquitto per test, the fake plant systems, and `serve` as a separate process that a
+test can kill with -9 and start again."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from inspection_backend.core.commands import SigningKey
+from inspection_backend.services.mosquitto import mosquitto_binary
+from inspection_backend.services.postgres import EmbeddedPostgres, postgres_available
+
+REPO = Path(__file__).resolve().parents[2]
+_names = itertools.count(1)
+
+
+def require_services() -> None:
+    if not postgres_available():
+        pytest.skip("PostgreSQL 15 not installed (apt-get install postgresql)")
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto not installed (apt-get install mosquitto)")
+
+
+class Cluster:
+    """The session's cluster. Its directory lives outside pytest's tmp (mode 0700, which the
+    unprivileged cluster user could not enter when the tests run as root)."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="inspection-backend-test-pg-"))
+        os.chmod(self.root, 0o755)
+        self.pg = EmbeddedPostgres(self.root / "data")
+        self.pg.start()
+
+    def new_database(self) -> str:
+        name = f"t{os.getpid()}_{next(_names)}"
+        self.pg.create_database(name)
+        return self.pg.url(name)
+
+    def close(self) -> None:
+        self.pg.destroy()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class ServeProcess:
+    """`inspection-backend serve` in a subprocess with the given environment."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], executor_id: str = "test-1") -> None:
+        self.workdir = workdir
+        self.env = env
+        self.executor_id = executor_id
+        self.proc: subprocess.Popen | None = None
+        self.info: dict = {}
+        self.log = workdir / f"serve-{executor_id}.log"
+
+    def start(self, timeout_s: float = 60.0) -> ServeProcess:
+        endpoints = self.workdir / "serve.json"
+        endpoints.unlink(missing_ok=True)
+        env = {**os.environ, **self.env, "EXECUTOR_ID": self.executor_id, "PYTHONPATH": str(REPO)}
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "inspection_backend.cli.main", "serve", "--http-port", "0"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited {self.proc.returncode}:\n{self.tail()}")
+            if endpoints.is_file():
+                info = json.loads(endpoints.read_text())
+                if info.get("pid") == self.proc.pid:
+                    self.info = info
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"serve did not come up in {timeout_s} s:\n{self.tail()}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.info['http_port']}"
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+def serve_env(
+    workdir: Path, key: Path, database_url: str, mqtt_port: int, fakes_url: Callable, **extra: str
+) -> dict[str, str]:
+    """Environment of a serve process on the test's database, broker and fakes."""
+    if not key.exists():
+        SigningKey.generate(key)
+    env = {
+        "DATA_DIR": str(workdir),
+        "DATABASE_URL": database_url,
+        "MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
+        "COMMAND_KEY": str(key),
+        "MES_URL": fakes_url("mes"),
+        "QMS_URL": fakes_url("qms"),
+        "ERP_URL": fakes_url("erp"),
+        "NOTIFY_URL": fakes_url("notify"),
+        "PLANT_CONFIG": str(REPO / "config" / "backend" / "plant.yaml"),
+    }
+    env.update(extra)
+    return env
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float = 30.0, every_s: float = 0.1):
+    """Poll until predicate() is truthy; returns its value or fails the test with a message."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError(
+        f"condition not met within {timeout_s} s: {predicate.__doc__ or predicate}"
+    )
+
+
+class PageClient:
+    """A logged-in user of the page over real HTTP (cookies, CSRF token from the page)."""
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        import re
+
+        import httpx
+
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        form = self.http.get("/login")
+        token = re.search(r'name="login_csrf" value="([^"]+)"', form.text).group(1)
+        answer = self.http.post(
+            "/login", data={"username": username, "password": password, "login_csrf": token}
+        )
+        if answer.status_code != 303:
+            raise AssertionError(f"login as {username} failed: {answer.status_code}")
+        page = self.http.get("/cases")
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    def post_form(self, path: str, data: dict[str, str]):
+        return self.http.post(path, data={**data, "csrf_token": self.csrf})
+
+    def post_json(self, path: str, body: dict):
+        return self.http.post(path, json=body, headers={"X-CSRF-Token": self.csrf})
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def add_user(database_url: str, username: str, password: str, role: str) -> None:
+    """Through the real CLI, as an administrator would."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inspection_backend.cli.main",
+            "users",
+            "add",
+            username,
+            "--role",
+            role,
+            "--database-url",
+            database_url,
+        ],
+        cwd=REPO,
+        env={**os.environ, "INSPECTION_PASSWORD": password, "PYTHONPATH": str(REPO)},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
