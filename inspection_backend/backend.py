@@ -123,7 +123,10 @@ class Backend:
             self.services.database_url, self.engine, s.executor, self.plant, systems, self.commands
         )
         self.watch = ExecutorWatch(
-            self.engine, s.executor, lambda ids: len(DBOS._recover_pending_workflows(ids))
+            self.engine,
+            s.executor,
+            lambda ids: len(DBOS._recover_pending_workflows(ids)),
+            dead_after_s=s.executor_dead_after_s,
         )
         self.watch.start()
         self.dispatcher = Dispatcher(self.engine, self.plant, start_case)

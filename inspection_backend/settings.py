@@ -70,6 +70,7 @@ class Settings:
     qms_url: str = ""
     erp_url: str = ""
     notify_url: str = ""
+    executor_dead_after_s: float = 30.0
     ingest_batch: int = 500
     ingest_batch_ms: int = 20
     session_hours: float = 12.0
@@ -157,6 +158,7 @@ DESCRIPTIONS: dict[str, str] = {
     "qms_url": "QMS REST base URL (NCRs); empty: not called",
     "erp_url": "ERP REST base URL (scrap cost); empty: not called",
     "notify_url": "notifier webhook URL (chat/SMS gateway); empty: not called",
+    "executor_dead_after_s": "another process takes over an executor silent this long",
     "ingest_batch": "most messages written per ingest transaction",
     "ingest_batch_ms": "longest wait to fill an ingest batch",
     "session_hours": "web session lifetime",

@@ -43,7 +43,8 @@ class SimulatedCell:
         self.commands: list[ReceivedCommand] = []
         self.applied: set[str] = set()
         self.held: dict[str, bool] = dict.fromkeys(cell_ids, False)
-        self._pending: list[mqtt.MQTTMessageInfo] = []
+        self._unacked: set[int] = set()
+        self._early: set[int] = set()
         self._settings = settings
         self._connected = threading.Event()
         self._client = make_client(settings, client_id or f"sim-{'-'.join(cell_ids)[:40]}")
@@ -51,6 +52,7 @@ class SimulatedCell:
         self._client.max_queued_messages_set(0)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
 
     def start(self, timeout_s: float = 10.0) -> SimulatedCell:
         self._client.connect(
@@ -75,17 +77,31 @@ class SimulatedCell:
         client.subscribe([(f"inspection/{cell}/cmd", 1) for cell in self.cell_ids])
         self._connected.set()
 
-    def publish(self, topic: str, message: dict[str, Any] | bytes) -> mqtt.MQTTMessageInfo:
+    def publish(self, topic: str, message: dict[str, Any] | bytes) -> int:
+        """Queue a QoS 1 message (also while disconnected: paho sends it on reconnect and
+        re-sends what was in flight); returns its message id, cleared on PUBACK."""
         payload = message if isinstance(message, bytes) else messages.encode(message)
+        # Not under self._lock: paho calls on_publish holding its own mutex, which publish()
+        # also takes; a PUBACK that beats us here is remembered in _early.
         info = self._client.publish(topic, payload, qos=1)
         with self._lock:
-            self._pending.append(info)
-        return info
+            if info.mid in self._early:
+                self._early.discard(info.mid)
+            else:
+                self._unacked.add(info.mid)
+        return info.mid
 
-    def publish_cell(self, message: dict[str, Any]) -> mqtt.MQTTMessageInfo:
+    def _on_publish(self, _client, _userdata, mid, _reason, _props) -> None:
+        with self._lock:
+            if mid in self._unacked:
+                self._unacked.discard(mid)
+            else:
+                self._early.add(mid)
+
+    def publish_cell(self, message: dict[str, Any]) -> int:
         return self.publish(f"inspection/{message['cell_id']}/{message['type']}", message)
 
-    def publish_plant(self, message: dict[str, Any]) -> mqtt.MQTTMessageInfo:
+    def publish_plant(self, message: dict[str, Any]) -> int:
         return self.publish(f"plant/{message['line_id']}/{message['type']}", message)
 
     def wait_acknowledged(self, timeout_s: float = 60.0) -> int:
@@ -93,12 +109,11 @@ class SimulatedCell:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with self._lock:
-                self._pending = [i for i in self._pending if not i.is_published()]
-                if not self._pending:
+                if not self._unacked:
                     return 0
             time.sleep(0.05)
         with self._lock:
-            return len(self._pending)
+            return len(self._unacked)
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         received = time.monotonic()
