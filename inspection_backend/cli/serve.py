@@ -96,7 +96,9 @@ def _run(args: argparse.Namespace) -> int:
             services.mqtt.port,
             settings.executor,
         )
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3)
+        )
         server.run(sockets=[sock])
     finally:
         try:
