@@ -8,6 +8,7 @@ routed again after a crash, can never give a second case or a second workflow.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,19 +76,37 @@ def _facts(row: sa.Row) -> VerdictFacts:
     return VerdictFacts(row.score, row.image_threshold, row.area_ratio, detections)
 
 
-def _similar_before(
-    conn: sa.Connection, cell_id: str, defect_class: str, stamp: datetime, window_s: float
-) -> int:
-    return conn.execute(
-        sa.select(sa.func.count())
-        .select_from(cases)
-        .where(
-            cases.c.cell_id == cell_id,
-            cases.c.defect_class == defect_class,
-            cases.c.stamp >= stamp - timedelta(seconds=window_s),
-            cases.c.stamp < stamp,
+class _RecentFailures:
+    """Stamps of earlier cases per (cell, defect class), read once per routing batch; the
+    batch's own cases are added as they are routed, in capture order."""
+
+    def __init__(self, conn: sa.Connection, rows: Sequence[sa.Row], window_s: float) -> None:
+        self._stamps: dict[tuple[str, str], list[datetime]] = {}
+        if not rows or window_s <= 0:
+            return
+        earliest = min(r.stamp for r in rows) - timedelta(seconds=window_s)
+        latest = max(r.stamp for r in rows)
+        found = conn.execute(
+            sa.select(cases.c.cell_id, cases.c.defect_class, cases.c.stamp)
+            .where(
+                cases.c.cell_id.in_({r.cell_id for r in rows}),
+                cases.c.stamp >= earliest,
+                cases.c.stamp <= latest,
+            )
+            .order_by(cases.c.stamp)
         )
-    ).scalar_one()
+        for r in found:
+            self._stamps.setdefault((r.cell_id, r.defect_class), []).append(r.stamp)
+
+    def count_before(
+        self, cell_id: str, defect_class: str, stamp: datetime, window_s: float
+    ) -> int:
+        stamps = self._stamps.get((cell_id, defect_class), [])
+        since = stamp - timedelta(seconds=window_s)
+        return bisect.bisect_left(stamps, stamp) - bisect.bisect_left(stamps, since)
+
+    def add(self, cell_id: str, defect_class: str, stamp: datetime) -> None:
+        bisect.insort(self._stamps.setdefault((cell_id, defect_class), []), stamp)
 
 
 def route_pending(conn: sa.Connection, plant: PlantConfig, limit: int = 500) -> int:
@@ -101,18 +120,25 @@ def route_pending(conn: sa.Connection, plant: PlantConfig, limit: int = 500) -> 
     ).all()
     if not rows:
         return 0
+    longest_window = max(p.recurring.window_s for p in plant.policies.values())
+    recent = _RecentFailures(conn, rows, longest_window)
     new_cases: list[dict[str, Any]] = []
     entries: list[AuditEntry] = []
+    routed: set[str] = set()
     for row in sorted(rows, key=lambda r: (r.stamp, r.message_id)):
         policy = plant.policy_for(row.cell_id)
         facts = _facts(row)
         similar = 0
         if policy.recurring.enabled:
-            similar = _similar_before(
-                conn, row.cell_id, facts.defect_class, row.stamp, policy.recurring.window_s
+            similar = recent.count_before(
+                row.cell_id, facts.defect_class, row.stamp, policy.recurring.window_s
             )
+        recent.add(row.cell_id, facts.defect_class, row.stamp)
         decision = decide_route(policy, facts, similar)
         case_id = case_id_for(row.cell_id, row.unit_id)
+        if case_id in routed:  # a second verdict of one unit in the batch: the first decides
+            continue
+        routed.add(case_id)
         new_cases.append(
             {
                 "case_id": case_id,
@@ -149,8 +175,7 @@ def route_pending(conn: sa.Connection, plant: PlantConfig, limit: int = 500) -> 
                 },
             )
         )
-        # Later rows of this batch count this one as "similar before" (same transaction).
-        conn.execute(insert(cases).on_conflict_do_nothing(), [new_cases[-1]])
+    conn.execute(insert(cases).on_conflict_do_nothing(), new_cases)
     conn.execute(
         verdicts.update()
         .where(verdicts.c.message_id.in_([r.message_id for r in rows]))
@@ -161,11 +186,12 @@ def route_pending(conn: sa.Connection, plant: PlantConfig, limit: int = 500) -> 
 
 
 def pending_starts(conn: sa.Connection, limit: int = 500) -> list[CaseStart]:
-    """Cases whose workflow has not been started (or not marked started) yet."""
+    """Cases whose workflow has not been started (or not marked started) yet, critical ones
+    first: a line hold must not queue behind routine cases."""
     rows = conn.execute(
         sa.select(cases.c.case_id, cases.c.route)
         .where(sa.not_(cases.c.workflow_started))
-        .order_by(cases.c.created_at)
+        .order_by((cases.c.route == str(Route.CRITICAL)).desc(), cases.c.created_at)
         .limit(limit)
     ).all()
     return [CaseStart(r.case_id, Route(r.route)) for r in rows]

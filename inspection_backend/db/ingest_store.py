@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from psycopg.types.json import Jsonb
+from sqlalchemy.dialects.postgresql import JSONB
 
 from inspection_backend.core.messages import (
     Accepted,
@@ -142,6 +143,34 @@ _TABLES: dict[Kind, tuple[sa.Table, Callable[[Any], dict[str, Any]]]] = {
 }
 
 
+def _copy_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> set[str]:
+    """COPY the rows into a session temp table, then INSERT ... ON CONFLICT DO NOTHING from it
+    in one statement; returns the message ids that were new. (A multi-row VALUES statement of
+    500 verdicts spent more time being parsed by the driver than being written.)"""
+    columns = list(rows[0])
+    jsonb = {c.name for c in table.columns if isinstance(c.type, JSONB)}
+    names = ", ".join(columns)
+    temp = f"incoming_{table.name}"
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {temp} "
+            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        with cur.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        Jsonb(row[c]) if c in jsonb and row[c] is not None else row[c]
+                        for c in columns
+                    ]
+                )
+        cur.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {temp} "
+            f"ON CONFLICT DO NOTHING RETURNING message_id"
+        )
+        return {r[0] for r in cur.fetchall()}
+
+
 def write_batch(
     conn: sa.Connection, accepted: Sequence[Accepted], rejected: Sequence[Rejected]
 ) -> BatchOutcome:
@@ -154,9 +183,7 @@ def write_batch(
         table, to_row = _TABLES[kind]
         # A message repeated inside one batch must not hit the key twice in one statement.
         unique = {r.message_id: r for r in records}
-        rows = [to_row(r) for r in unique.values()]
-        stmt = insert(table).on_conflict_do_nothing().returning(table.c.message_id)
-        new_ids = set(conn.execute(stmt, rows).scalars())
+        new_ids = _copy_insert(conn, table, [to_row(r) for r in unique.values()])
         outcome.inserted += len(new_ids)
         outcome.duplicates += len(records) - len(new_ids)
         if kind is Kind.VERDICT:

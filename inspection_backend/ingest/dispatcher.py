@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
@@ -25,13 +26,18 @@ class Dispatcher:
         engine: sa.Engine,
         plant: PlantConfig,
         start_case: Callable[[CaseStart], None],
-        batch: int = 500,
+        route_batch: int = 200,
+        start_batch: int = 64,
+        starters: int = 4,
         poll_s: float = 1.0,
     ) -> None:
         self._engine = engine
         self._plant = plant
         self._start_case = start_case
-        self._batch = batch
+        self._route_batch = route_batch
+        self._start_batch = start_batch
+        # Starting a workflow is a few database round trips: several at once hide the latency.
+        self._pool = ThreadPoolExecutor(starters, thread_name_prefix="dispatch-start")
         self._poll_s = poll_s
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -48,18 +54,19 @@ class Dispatcher:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout_s)
+        self._pool.shutdown(wait=True)
 
     def wake(self) -> None:
         self._wake.set()
 
     def pass_once(self) -> int:
-        """Route one batch and start one batch of workflows; returns the work done."""
+        """Route one batch and start one batch of workflows (critical ones first); small
+        batches keep a critical case from waiting behind hundreds of routine ones."""
         with self._engine.begin() as conn:
-            routed = cases_store.route_pending(conn, self._plant, self._batch)
+            routed = cases_store.route_pending(conn, self._plant, self._route_batch)
         with self._engine.connect() as conn:
-            starts = cases_store.pending_starts(conn, self._batch)
-        for start in starts:
-            self._start_case(start)
+            starts = cases_store.pending_starts(conn, self._start_batch)
+        list(self._pool.map(self._start_case, starts))
         with self._engine.begin() as conn:
             cases_store.mark_started(conn, [s.case_id for s in starts])
         self.routed += routed

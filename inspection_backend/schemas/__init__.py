@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 
 from inspection_backend.cell_contract import cell_schema
+from inspection_backend.core.fastschema import Unsupported, compile_predicate
 from inspection_backend.core.messages import CELL_KINDS, Kind, SchemaCheck
 
 _OWN = (Kind.EVIDENCE, Kind.CONTEXT, Kind.PROCESS, Kind.LABEL)
@@ -22,15 +23,24 @@ def backend_schema(name: str) -> dict[str, Any]:
 
 
 def schema_check(schema: dict[str, Any]) -> SchemaCheck:
-    """A compiled validator as a function: None when valid, else where and what is wrong."""
+    """A compiled check as a function: None when valid, else where and what is wrong.
+
+    Valid documents are recognised by the fast predicate (core.fastschema); anything it
+    refuses is judged by jsonschema, which also words the error."""
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     validator = cls(schema)
+    try:
+        fast = compile_predicate(schema)
+    except Unsupported:
+        fast = validator.is_valid
 
     def check(doc: Any) -> str | None:
-        if validator.is_valid(doc):
+        if fast(doc):
             return None
         error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+        if error is None:
+            return None
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         return f"{where}: {error.message}"[:1000]
 

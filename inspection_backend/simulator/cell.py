@@ -23,6 +23,7 @@ from inspection_backend.simulator import messages
 @dataclass(frozen=True)
 class ReceivedCommand:
     received_at: float  # time.monotonic()
+    received_wall: float  # time.time(), to compare with database timestamps
     document: dict[str, Any]
     verified: bool
 
@@ -116,14 +117,14 @@ class SimulatedCell:
             return len(self._unacked)
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
-        received = time.monotonic()
+        received, wall = time.monotonic(), time.time()
         try:
             document = json.loads(message.payload)
         except ValueError:
             return
         verified = verify_command(document, self._public_key)
         with self._lock:
-            self.commands.append(ReceivedCommand(received, document, verified))
+            self.commands.append(ReceivedCommand(received, wall, document, verified))
         if self._answer:
             self._reply(document, verified)
 
