@@ -22,9 +22,11 @@ from inspection_backend.adapters.plant_systems import PlantSystems
 from inspection_backend.core.commands import SigningKey
 from inspection_backend.core.messages import MessageParser, Sources
 from inspection_backend.core.plant import PlantConfig
+from inspection_backend.core.routing import facts_of, is_critical
 from inspection_backend.db import migrate, plant_store
 from inspection_backend.db.cases_store import CaseStart
 from inspection_backend.db.engine import make_engine
+from inspection_backend.db.ingest_store import BatchOutcome
 from inspection_backend.ingest.consumer import IngestConsumer
 from inspection_backend.ingest.dispatcher import Dispatcher
 from inspection_backend.schemas import load_checks
@@ -138,13 +140,35 @@ class Backend:
             s.mqtt_client_id,
             parser,
             self.engine,
-            on_committed=lambda outcome: outcome.new_fail_verdicts and self.dispatcher.wake(),
+            on_committed=self._committed,
             batch_size=s.ingest_batch,
             batch_ms=s.ingest_batch_ms,
             shared_group=s.mqtt_shared_group,
         )
         if ingest:
             self.ingest.start()
+
+    def _committed(self, outcome: BatchOutcome) -> None:
+        """After each ingest commit: critical FAILs jump the dispatcher's queue."""
+        if not outcome.new_fails:
+            return
+        critical = [
+            r.message_id
+            for r in outcome.new_fails
+            if is_critical(
+                self.plant.policy_for(r.cell_id),
+                facts_of(
+                    r.score,
+                    r.image_threshold,
+                    r.anomaly.area_ratio if r.anomaly else None,
+                    [(d.class_name, d.confidence) for d in r.detections or ()],
+                ),
+            )
+        ]
+        if critical:
+            self.dispatcher.urgent(critical)
+        else:
+            self.dispatcher.wake()
 
     def stop(self) -> None:
         """Reverse start order; parts that never started (a failed start) are skipped."""

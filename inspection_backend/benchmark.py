@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import os
 import random
 import shutil
@@ -66,6 +67,7 @@ class BenchResult:
     hold_p50_ms: float = 0.0
     hold_p99_ms: float = 0.0
     hold_max_ms: float = 0.0
+    hold_p99_ms_before_faults: float = 0.0
     hold_breakdown_p50_ms: dict[str, float] = field(default_factory=dict)
     holds_measured: int = 0
     holds_during_faults: int = 0
@@ -387,7 +389,8 @@ def _count_results(result, engine, units, cell, published_at, fault_windows) -> 
     first_hold = {}
     for h in holds:
         first_hold.setdefault(h.document["id"], h.received_at)
-    clean, faulted = [], 0
+    clean, before, faulted = [], [], 0
+    first_fault = min((a for a, _b in fault_windows), default=float("inf"))
     for unit, (cell_id, sent, _wall) in published_at.items():
         got = first_hold.get(f"hold:unit:{cell_id}:{unit}")
         if got is None:
@@ -396,12 +399,23 @@ def _count_results(result, engine, units, cell, published_at, fault_windows) -> 
             faulted += 1
             continue
         clean.append((got - sent) * 1000.0)
+        if got < first_fault:
+            before.append((got - sent) * 1000.0)
+    result.hold_p99_ms_before_faults = _p99(before)
     result.holds_measured, result.holds_during_faults = len(clean), faulted
     if clean:
         clean.sort()
         result.hold_p50_ms = statistics.median(clean)
-        result.hold_p99_ms = clean[min(len(clean) - 1, int(0.99 * len(clean)))]
+        result.hold_p99_ms = _p99(clean)
         result.hold_max_ms = clean[-1]
+
+
+def _p99(values: list[float]) -> float:
+    """Nearest-rank 99th percentile (the maximum below 100 samples)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
 _BREAKDOWN_SQL = sa.text(

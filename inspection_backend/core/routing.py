@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -171,6 +171,15 @@ class VerdictFacts:
         return self.score / self.image_threshold
 
 
+def facts_of(
+    score: float | None,
+    image_threshold: float | None,
+    area_ratio: float | None,
+    detections: Sequence[tuple[str, float]] | None,
+) -> VerdictFacts:
+    return VerdictFacts(score, image_threshold, area_ratio, tuple(detections or ()))
+
+
 @dataclass(frozen=True)
 class RouteDecision:
     route: Route
@@ -217,3 +226,9 @@ def decide_route(policy: RoutingPolicy, facts: VerdictFacts, similar_before: int
     if weak:
         return RouteDecision(Route.REVIEW, cls, "low-confidence detection: " + ", ".join(weak))
     return RouteDecision(Route.LOG, cls, "failed, not critical, not borderline, not recurring")
+
+
+def is_critical(policy: RoutingPolicy, facts: VerdictFacts) -> bool:
+    """Critical comes first and does not depend on earlier failures, so ingest can tell it at
+    once and put the unit at the head of the dispatcher's queue."""
+    return decide_route(policy, facts, 0).route is Route.CRITICAL

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from inspection_backend.core.plant import PlantConfig
 from inspection_backend.core.review import CaseState, ReviewDecision, ReviewVerdict
-from inspection_backend.core.routing import Route, VerdictFacts, decide_route
+from inspection_backend.core.routing import Route, VerdictFacts, decide_route, facts_of
 from inspection_backend.db import audit
 from inspection_backend.db.audit import AuditEntry
 from inspection_backend.db.tables import (
@@ -72,8 +72,8 @@ class CaseView:
 
 
 def _facts(row: sa.Row) -> VerdictFacts:
-    detections = tuple((d["class_name"], float(d["confidence"])) for d in (row.detections or ()))
-    return VerdictFacts(row.score, row.image_threshold, row.area_ratio, detections)
+    detections = [(d["class_name"], float(d["confidence"])) for d in (row.detections or ())]
+    return facts_of(row.score, row.image_threshold, row.area_ratio, detections)
 
 
 class _RecentFailures:
@@ -109,14 +109,19 @@ class _RecentFailures:
         bisect.insort(self._stamps.setdefault((cell_id, defect_class), []), stamp)
 
 
-def route_pending(conn: sa.Connection, plant: PlantConfig, limit: int = 500) -> int:
-    """Route up to `limit` undispatched FAIL verdicts into cases; returns how many were routed."""
+def route_pending(
+    conn: sa.Connection,
+    plant: PlantConfig,
+    limit: int = 500,
+    message_ids: Sequence[str] | None = None,
+) -> int:
+    """Route up to `limit` undispatched FAIL verdicts (oldest first, or just `message_ids`)
+    into cases; returns how many were routed."""
+    query = sa.select(verdicts).where(verdicts.c.decision == "FAIL", sa.not_(verdicts.c.dispatched))
+    if message_ids is not None:
+        query = query.where(verdicts.c.message_id.in_(list(message_ids)))
     rows = conn.execute(
-        sa.select(verdicts)
-        .where(verdicts.c.decision == "FAIL", sa.not_(verdicts.c.dispatched))
-        .order_by(verdicts.c.received_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        query.order_by(verdicts.c.received_at).limit(limit).with_for_update(skip_locked=True)
     ).all()
     if not rows:
         return 0
@@ -185,14 +190,18 @@ def route_pending(conn: sa.Connection, plant: PlantConfig, limit: int = 500) -> 
     return len(rows)
 
 
-def pending_starts(conn: sa.Connection, limit: int = 500) -> list[CaseStart]:
+def pending_starts(
+    conn: sa.Connection, limit: int = 500, critical_only: bool = False
+) -> list[CaseStart]:
     """Cases whose workflow has not been started (or not marked started) yet, critical ones
     first: a line hold must not queue behind routine cases."""
+    query = sa.select(cases.c.case_id, cases.c.route).where(sa.not_(cases.c.workflow_started))
+    if critical_only:
+        query = query.where(cases.c.route == str(Route.CRITICAL))
     rows = conn.execute(
-        sa.select(cases.c.case_id, cases.c.route)
-        .where(sa.not_(cases.c.workflow_started))
-        .order_by((cases.c.route == str(Route.CRITICAL)).desc(), cases.c.created_at)
-        .limit(limit)
+        query.order_by((cases.c.route == str(Route.CRITICAL)).desc(), cases.c.created_at).limit(
+            limit
+        )
     ).all()
     return [CaseStart(r.case_id, Route(r.route)) for r in rows]
 

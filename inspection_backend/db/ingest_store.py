@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ class BatchOutcome:
     inserted: int = 0
     duplicates: int = 0
     dead_letters: int = 0
-    new_fail_verdicts: int = 0
+    new_fails: list[VerdictRecord] = field(default_factory=list)
 
 
 def _verdict_row(r: VerdictRecord) -> dict[str, Any]:
@@ -187,9 +187,9 @@ def write_batch(
         outcome.inserted += len(new_ids)
         outcome.duplicates += len(records) - len(new_ids)
         if kind is Kind.VERDICT:
-            outcome.new_fail_verdicts += sum(
-                1 for r in unique.values() if r.failed and r.message_id in new_ids
-            )
+            outcome.new_fails += [
+                r for r in unique.values() if r.failed and r.message_id in new_ids
+            ]
     if rejected:
         conn.execute(
             dead_letters.insert(),

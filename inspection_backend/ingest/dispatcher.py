@@ -40,8 +40,14 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(starters, thread_name_prefix="dispatch-start")
         self._poll_s = poll_s
         self._wake = threading.Event()
+        self._urgent: set[str] = set()
+        self._urgent_lock = threading.Lock()
+        self._urgent_wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self._fast_lane = threading.Thread(
+            target=self._run_urgent, name="dispatch-urgent", daemon=True
+        )
         self.routed = 0
         self.started = 0
         self.errors = 0
@@ -49,15 +55,30 @@ class Dispatcher:
 
     def start(self) -> None:
         self._thread.start()
+        self._fast_lane.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        self._urgent_wake.set()
         self._thread.join(timeout_s)
+        self._fast_lane.join(timeout_s)
         self._pool.shutdown(wait=True)
 
     def wake(self) -> None:
         self._wake.set()
+
+    def urgent(self, message_ids: list[str]) -> None:
+        """Critical verdicts: routed and started by their own thread, never behind a batch of
+        routine ones (rows are claimed with SKIP LOCKED, so both lanes can run at once)."""
+        with self._urgent_lock:
+            self._urgent.update(message_ids)
+        self._urgent_wake.set()
+
+    def _take_urgent(self) -> list[str]:
+        with self._urgent_lock:
+            ids, self._urgent = list(self._urgent), set()
+        return ids
 
     def pass_once(self) -> int:
         """Route one batch and start one batch of workflows (critical ones first); small
@@ -72,6 +93,29 @@ class Dispatcher:
         self.routed += routed
         self.started += len(starts)
         return routed + len(starts)
+
+    def _urgent_pass(self) -> None:
+        urgent = self._take_urgent()
+        if not urgent:
+            return
+        with self._engine.begin() as conn:
+            self.routed += cases_store.route_pending(conn, self._plant, len(urgent), urgent)
+        with self._engine.connect() as conn:
+            starts = cases_store.pending_starts(conn, len(urgent), critical_only=True)
+        list(self._pool.map(self._start_case, starts))
+        with self._engine.begin() as conn:
+            cases_store.mark_started(conn, [s.case_id for s in starts])
+        self.started += len(starts)
+
+    def _run_urgent(self) -> None:
+        while not self._stop.is_set():
+            self._urgent_wake.wait(self._poll_s)
+            self._urgent_wake.clear()
+            try:
+                self._urgent_pass()
+            except Exception as exc:  # the normal pass routes them too
+                self.errors += 1
+                self.last_error = str(exc)[:500]
 
     def _run(self) -> None:
         while not self._stop.is_set():
