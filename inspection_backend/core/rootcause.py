@@ -96,6 +96,12 @@ def _conditions(units: Sequence[UnitObservation]) -> dict[str, list[str | None]]
     return table
 
 
+def _evidence(inside: Sequence[UnitObservation], case_unit: str, limit: int) -> tuple[str, ...]:
+    """The failed units behind a hypothesis, the case's own unit first."""
+    others = [u.unit_id for u in inside if u.failed and u.unit_id != case_unit]
+    return tuple([case_unit, *others][:limit])
+
+
 def rank_hypotheses(
     units: Sequence[UnitObservation],
     case_unit: str,
@@ -133,7 +139,7 @@ def rank_hypotheses(
                 defects_out=b,
                 units_out=len(outside),
                 ratio=ratio,
-                evidence_units=tuple(u.unit_id for u in inside if u.failed)[:max_evidence],
+                evidence_units=_evidence(inside, case_unit, max_evidence),
             )
         )
     hypotheses.sort(key=lambda h: (not h.supported, -h.ratio.low, -h.ratio.ratio, h.factor))
