@@ -10,6 +10,7 @@ and acknowledged, DBOS last.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ from inspection_backend.services.postgres import EmbeddedPostgres
 from inspection_backend.settings import MqttSettings, Settings
 from inspection_backend.workflows import runtime
 from inspection_backend.workflows.executors import ExecutorWatch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -147,6 +150,8 @@ class Backend:
         )
         if ingest:
             self.ingest.start()
+            if not self.ingest.wait_subscribed(30.0):
+                log.warning("ingest not subscribed yet: %s", self.ingest.stats.last_error)
 
     def _committed(self, outcome: BatchOutcome) -> None:
         """After each ingest commit: critical FAILs jump the dispatcher's queue."""

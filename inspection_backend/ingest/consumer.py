@@ -49,6 +49,7 @@ class IngestStats:
     stale_acks: int = 0
     last_error: str = ""
     connected: bool = False
+    subscribed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, outcome: BatchOutcome) -> None:
@@ -99,6 +100,7 @@ class IngestConsumer:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._writer = threading.Thread(target=self._write_loop, name="ingest-writer", daemon=True)
 
     def start(self) -> None:
@@ -112,6 +114,14 @@ class IngestConsumer:
             properties=persistent_session(RECEIVE_MAXIMUM),
         )
         self._client.loop_start()
+
+    def wait_subscribed(self, timeout_s: float) -> bool:
+        """Whether the broker confirmed the subscriptions within timeout_s (on a new session,
+        messages published before that are not queued for us)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.stats.subscribed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.stats.subscribed
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Finish the batch in hand (written and acknowledged), then disconnect."""
@@ -130,6 +140,9 @@ class IngestConsumer:
         self._generation += 1
         self.stats.connected = True
         client.subscribe([(t, 1) for t in self._topics])
+
+    def _on_subscribe(self, _client, _userdata, _mid, _reasons, _props) -> None:
+        self.stats.subscribed = True
 
     def _on_disconnect(self, _client, _userdata, _flags, reason, _props) -> None:
         self.stats.connected = False
