@@ -64,3 +64,78 @@ def test_critical_fail_holds_line_files_ncr_and_waits_for_people(
         assert state["holds"][hold_id]["state"] == "released"
     finally:
         cell.stop()
+
+
+def _plant_file(tmp_path):
+    """The shipped plant with small proposal limits, so a few decisions make a proposal."""
+    import shutil
+
+    from helpers.backend_services import REPO
+
+    shutil.copytree(REPO / "config" / "backend" / "routing", tmp_path / "routing")
+    text = (REPO / "config" / "backend" / "plant.yaml").read_text()
+    text = text.replace("min_cases: 20", "min_cases: 4").replace(
+        "min_false_alarms: 3", "min_false_alarms: 2"
+    )
+    (tmp_path / "plant.yaml").write_text(text)
+    return str(tmp_path / "plant.yaml")
+
+
+def test_review_decisions_resolve_cases_and_make_a_threshold_proposal(
+    serve, engine, database_url, tmp_path
+):
+    backend = serve(PLANT_CONFIG=_plant_file(tmp_path))
+    add_user(database_url, "olga", "operator-pass-1", "operator")
+    cell = _cell(backend)
+    try:
+        stamp = time.time_ns()
+        scores = {"r1": 2.05, "r2": 2.1, "r3": 2.12, "r4": 2.2}
+        for i, (unit, score) in enumerate(scores.items()):
+            cell.publish_cell(m.verdict("cell-2", unit, stamp + i * 10**12, "FAIL", score, 2.0))
+        wait_until(lambda: _scalar(engine, "SELECT count(*) FROM cases") == 4, 30)
+        page = PageClient(backend.url, "olga", "operator-pass-1")
+        for unit, verdict in (("r1", "pass"), ("r2", "pass"), ("r3", "pass"), ("r4", "fail")):
+            answer = page.post_json(f"/api/review/unit:cell-2:{unit}", {"decision": verdict})
+            assert answer.json()["ok"], answer.text
+        again = page.post_json("/api/review/unit:cell-2:r1", {"decision": "fail"})
+        assert again.status_code == 409
+        wait_until(
+            lambda: (
+                _scalar(
+                    engine,
+                    "SELECT count(*) FROM dbos.workflow_status "
+                    "WHERE name = 'unit_case' AND status = 'SUCCESS'",
+                )
+                == 4
+            ),
+            60,
+        )
+        proposal = wait_until(
+            lambda: _scalar(engine, "SELECT proposed_value FROM threshold_proposals"), 30
+        )
+        assert 2.12 < proposal < 2.2
+        labels = page.http.get("/labels.csv").text.splitlines()
+        assert labels[0].startswith("case_id,") and len(labels) == 5
+    finally:
+        cell.stop()
+
+
+def test_overdue_review_is_escalated_and_recurring_failures_alert_maintenance(serve, engine, fakes):
+    backend = serve()
+    cell = _cell(backend)
+    try:
+        two_days_ago = time.time_ns() - 2 * 86400 * 10**9
+        cell.publish_cell(m.verdict("cell-1", "old", two_days_ago, "FAIL", 2.1, 2.0))
+        stamp = time.time_ns()
+        for i in range(3):
+            cell.publish_cell(m.verdict("cell-3", f"rep{i}", stamp + i * 10**9, "FAIL", 3.0, 2.0))
+        wait_until(
+            lambda: _scalar(engine, "SELECT state FROM cases WHERE unit_id = 'old'") == "escalated",
+            30,
+        )
+        events = lambda: [n["event"] for n in fakes.state.snapshot()["notifications"]]  # noqa: E731
+        wait_until(lambda: {"review_overdue", "maintenance"} <= set(events()), 30)
+        assert _scalar(engine, "SELECT count(*) FROM maintenance_alerts") == 1
+        assert _scalar(engine, "SELECT case_id FROM maintenance_alerts") == "unit:cell-3:rep2"
+    finally:
+        cell.stop()
