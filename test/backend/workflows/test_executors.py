@@ -17,7 +17,8 @@ def test_dead_executor_is_taken_over_once(engine):
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "UPDATE executors SET heartbeat_at = now() - interval '1 minute' WHERE executor_id = 'dead'"
+                "UPDATE executors SET heartbeat_at = now() - interval '1 minute' "
+                "WHERE executor_id = 'dead'"
             )
         )
     assert alive.take_over_dead() == ["dead"]
