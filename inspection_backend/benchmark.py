@@ -9,17 +9,13 @@ counted from the database and the cell's side, never assumed.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
 import os
 import random
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,6 +28,7 @@ from inspection_backend.core.commands import SigningKey
 from inspection_backend.db.engine import make_engine
 from inspection_backend.services.mosquitto import EmbeddedBroker
 from inspection_backend.services.postgres import EmbeddedPostgres
+from inspection_backend.services.serve_process import ServeProcess
 from inspection_backend.settings import MqttSettings
 from inspection_backend.simulator import messages
 from inspection_backend.simulator.cell import SimulatedCell
@@ -94,57 +91,6 @@ def _plant_config(workdir: Path, cells: int) -> Path:
     return path
 
 
-class BackendProcess:
-    """`serve` as a subprocess, restartable, with its RSS sampled."""
-
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self.workdir = workdir
-        self.env = env
-        self.proc: subprocess.Popen | None = None
-        self.info: dict = {}
-        self.peak_rss = 0
-
-    def start(self, timeout_s: float = 90.0) -> None:
-        endpoints = self.workdir / "serve.json"
-        endpoints.unlink(missing_ok=True)
-        with (self.workdir / "serve.log").open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "inspection_backend.cli.main", "serve", "--http-port", "0"],
-                cwd=REPO,
-                env={**os.environ, **self.env, "PYTHONPATH": str(REPO)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"backend exited with {self.proc.returncode}; see serve.log")
-            if endpoints.is_file() and json.loads(endpoints.read_text())["pid"] == self.proc.pid:
-                self.info = json.loads(endpoints.read_text())
-                return
-            time.sleep(0.05)
-        raise TimeoutError("backend did not start")
-
-    def sample_rss(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(psutil.Error):
-                self.peak_rss = max(self.peak_rss, psutil.Process(self.proc.pid).memory_info().rss)
-
-    def kill9(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
 def _units(plan: BenchPlan) -> list[tuple[dict, str]]:
     """Every verdict of the run with its kind: pass / fail / borderline / critical."""
     rng = random.Random(plan.seed)
@@ -172,7 +118,7 @@ def _units(plan: BenchPlan) -> list[tuple[dict, str]]:
 class _Sampler(threading.Thread):
     """Counts stored verdicts and samples RSS every 0.5 s."""
 
-    def __init__(self, engine: sa.Engine, backend: BackendProcess) -> None:
+    def __init__(self, engine: sa.Engine, backend: ServeProcess) -> None:
         super().__init__(daemon=True)
         self.engine, self.backend = engine, backend
         self.series: list[tuple[float, int]] = []
@@ -248,7 +194,7 @@ def _count(engine: sa.Engine, sql: str) -> int:
 def run(plan: BenchPlan, workdir: Path, log=print) -> BenchResult:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    os.chmod(workdir, 0o755)
+    os.chmod(workdir, 0o755)  # the embedded cluster's user must reach its data
     result = BenchResult()
     pg = EmbeddedPostgres(workdir / "postgres")
     broker = EmbeddedBroker(workdir / "broker")
@@ -258,7 +204,6 @@ def run(plan: BenchPlan, workdir: Path, log=print) -> BenchResult:
     key = workdir / "command_key.pem"
     public = SigningKey.generate(key)
     env = {
-        "DATA_DIR": str(workdir / "serve"),
         "DATABASE_URL": pg.url(),
         "MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
         "COMMAND_KEY": str(key),
@@ -266,7 +211,7 @@ def run(plan: BenchPlan, workdir: Path, log=print) -> BenchResult:
         "EXECUTOR_ID": "bench-1",
     }
     (workdir / "serve").mkdir()
-    backend = BackendProcess(workdir / "serve", env)
+    backend = ServeProcess(workdir / "serve", env, workdir / "serve.log")
     cell = None
     sampler = None
     try:

@@ -14,13 +14,8 @@ itself after S seconds, so `make demo-backend` ends on its own.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,6 +25,7 @@ from inspection_backend.core.auth import Role
 from inspection_backend.db import users_store
 from inspection_backend.db.engine import make_engine
 from inspection_backend.fakes.plant_systems import FakePlantSystems
+from inspection_backend.services.serve_process import ServeProcess
 from inspection_backend.settings import MqttSettings
 from inspection_backend.simulator import messages as m
 from inspection_backend.simulator.cell import SimulatedCell
@@ -61,36 +57,17 @@ def say(text: str) -> None:
     print(f"[demo] {text}", flush=True)
 
 
-def _start_backend(
-    args: argparse.Namespace, fakes: FakePlantSystems
-) -> tuple[subprocess.Popen, dict]:
+def _start_backend(args: argparse.Namespace, fakes: FakePlantSystems) -> ServeProcess:
     env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "DATA_DIR": str(args.data_dir),
         "MES_URL": fakes.url("mes"),
         "QMS_URL": fakes.url("qms"),
         "ERP_URL": fakes.url("erp"),
         "NOTIFY_URL": fakes.url("notify"),
+        "DATABASE_URL": "",  # embedded defaults, whatever the caller's environment says
+        "MQTT_URL": "",
     }
-    for name in ("DATABASE_URL", "MQTT_URL"):
-        env.pop(name, None)  # embedded defaults
-    endpoints = args.data_dir / "serve.json"
-    endpoints.unlink(missing_ok=True)
-    log = (args.data_dir / "serve.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inspection_backend.cli.main", "serve",
-         "--http-port", str(args.http_port)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"backend exited; see {args.data_dir / 'serve.log'}")
-        if endpoints.is_file() and json.loads(endpoints.read_text())["pid"] == proc.pid:
-            return proc, json.loads(endpoints.read_text())
-        time.sleep(0.2)
-    raise TimeoutError("backend did not start within 120 s")
+    log = args.data_dir / "serve.log"
+    return ServeProcess(args.data_dir, env, log, http_port=args.http_port).start(timeout_s=120)
 
 
 def _publish_plant(cell: SimulatedCell, data: Path, units: int) -> tuple[str, str]:
@@ -213,10 +190,11 @@ def _run(args: argparse.Namespace) -> int:
     shutil.rmtree(args.data_dir, ignore_errors=True)
     args.data_dir.mkdir(parents=True)
     fakes = FakePlantSystems().start()
-    proc = None
+    backend = None
     try:
         say("starting the backend (embedded PostgreSQL + mosquitto) ...")
-        proc, info = _start_backend(args, fakes)
+        backend = _start_backend(args, fakes)
+        info = backend.info
         engine = make_engine(info["database_url"], pool_size=2)
         with engine.begin() as conn:
             for name, (password, role) in USERS.items():
@@ -234,9 +212,8 @@ def _run(args: argparse.Namespace) -> int:
         say("done")
         return 0
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(60)
+        if backend is not None:
+            backend.stop(timeout_s=60)
         fakes.stop()
 
 

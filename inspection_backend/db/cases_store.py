@@ -213,19 +213,20 @@ def mark_started(conn: sa.Connection, case_ids: Sequence[str]) -> None:
         )
 
 
+def _case_query() -> sa.Select:
+    """A case with the verdict columns of CaseView."""
+    return sa.select(
+        cases,
+        verdicts.c.score,
+        verdicts.c.image_threshold,
+        verdicts.c.model_version,
+        verdicts.c.image_sha256,
+        verdicts.c.heatmap_sha256,
+    ).join(verdicts, verdicts.c.message_id == cases.c.verdict_id)
+
+
 def get_case(conn: sa.Connection, case_id: str) -> CaseView | None:
-    row = conn.execute(
-        sa.select(
-            cases,
-            verdicts.c.score,
-            verdicts.c.image_threshold,
-            verdicts.c.model_version,
-            verdicts.c.image_sha256,
-            verdicts.c.heatmap_sha256,
-        )
-        .join(verdicts, verdicts.c.message_id == cases.c.verdict_id)
-        .where(cases.c.case_id == case_id)
-    ).first()
+    row = conn.execute(_case_query().where(cases.c.case_id == case_id)).first()
     return _view(row) if row is not None else None
 
 
@@ -253,19 +254,7 @@ def _view(row: sa.Row) -> CaseView:
 def list_cases(
     conn: sa.Connection, states: Sequence[CaseState] | None = None, limit: int = 200
 ) -> list[CaseView]:
-    query = (
-        sa.select(
-            cases,
-            verdicts.c.score,
-            verdicts.c.image_threshold,
-            verdicts.c.model_version,
-            verdicts.c.image_sha256,
-            verdicts.c.heatmap_sha256,
-        )
-        .join(verdicts, verdicts.c.message_id == cases.c.verdict_id)
-        .order_by(cases.c.created_at.desc(), cases.c.case_id)
-        .limit(limit)
-    )
+    query = _case_query().order_by(cases.c.created_at.desc(), cases.c.case_id).limit(limit)
     if states is not None:
         query = query.where(cases.c.state.in_([str(s) for s in states]))
     return [_view(r) for r in conn.execute(query)]
@@ -274,15 +263,7 @@ def list_cases(
 def review_queue(conn: sa.Connection, limit: int = 200) -> list[CaseView]:
     """Cases waiting for a person, oldest deadline first (the most urgent on top)."""
     query = (
-        sa.select(
-            cases,
-            verdicts.c.score,
-            verdicts.c.image_threshold,
-            verdicts.c.model_version,
-            verdicts.c.image_sha256,
-            verdicts.c.heatmap_sha256,
-        )
-        .join(verdicts, verdicts.c.message_id == cases.c.verdict_id)
+        _case_query()
         .where(cases.c.state.in_([str(CaseState.AWAITING_REVIEW), str(CaseState.ESCALATED)]))
         .order_by(cases.c.deadline.nulls_last(), cases.c.stamp, cases.c.case_id)
         .limit(limit)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from helpers.backend_services import Cluster, ServeProcess, require_services, serve_env
+from helpers.backend_services import Cluster, require_services, serve_env
 
 from inspection_backend.db import migrate
 from inspection_backend.db.engine import make_engine
 from inspection_backend.fakes.plant_systems import FakePlantSystems
 from inspection_backend.services.mosquitto import EmbeddedBroker
+from inspection_backend.services.serve_process import ServeProcess
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,8 @@ def serve(tmp_path, database_url, broker, fakes):
         workdir.mkdir(exist_ok=True)
         key = tmp_path / "command_key.pem"
         env = serve_env(workdir, key, database_url, broker.port, fakes.url, **extra)
-        process = ServeProcess(workdir, env, executor_id).start()
+        env["EXECUTOR_ID"] = executor_id
+        process = ServeProcess(workdir, env, workdir / "serve.log").start()
         started.append(process)
         return process
 

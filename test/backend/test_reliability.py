@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from helpers.backend_services import (
     Cluster,
     PageClient,
-    ServeProcess,
     add_user,
     serve_env,
     wait_until,
 )
 
 from inspection_backend.db.engine import make_engine
+from inspection_backend.services.serve_process import ServeProcess
 from inspection_backend.settings import MqttSettings
 from inspection_backend.simulator import messages as m
 from inspection_backend.simulator.cell import SimulatedCell
@@ -177,7 +177,9 @@ def test_postgres_immediate_stop_mid_workflow_recovers(tmp_path, broker, fakes):
     workdir = tmp_path / "serve"
     workdir.mkdir()
     env = serve_env(workdir, tmp_path / "key.pem", pg.url(), broker.port, fakes.url)
-    backend = ServeProcess(workdir, env, "pg-test").start()
+    backend = ServeProcess(
+        workdir, {**env, "EXECUTOR_ID": "pg-test"}, workdir / "serve.log"
+    ).start()
     cell = cell_for(backend)
     try:
         for i in range(3):

@@ -5,10 +5,8 @@ test can kill with -9 and start again."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -51,65 +49,6 @@ class Cluster:
     def close(self) -> None:
         self.pg.destroy()
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-class ServeProcess:
-    """`inspection-backend serve` in a subprocess with the given environment."""
-
-    def __init__(self, workdir: Path, env: dict[str, str], executor_id: str = "test-1") -> None:
-        self.workdir = workdir
-        self.env = env
-        self.executor_id = executor_id
-        self.proc: subprocess.Popen | None = None
-        self.info: dict = {}
-        self.log = workdir / f"serve-{executor_id}.log"
-
-    def start(self, timeout_s: float = 60.0) -> ServeProcess:
-        endpoints = self.workdir / "serve.json"
-        endpoints.unlink(missing_ok=True)
-        env = {**os.environ, **self.env, "EXECUTOR_ID": self.executor_id, "PYTHONPATH": str(REPO)}
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "inspection_backend.cli.main", "serve", "--http-port", "0"],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited {self.proc.returncode}:\n{self.tail()}")
-            if endpoints.is_file():
-                info = json.loads(endpoints.read_text())
-                if info.get("pid") == self.proc.pid:
-                    self.info = info
-                    return self
-            time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"serve did not come up in {timeout_s} s:\n{self.tail()}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.info['http_port']}"
-
-    def kill9(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 def serve_env(
