@@ -1,6 +1,11 @@
 """Assembles the backend process: embedded services (or the plant's by URL), migrations, DBOS,
 ingest, dispatcher, executor watch and the command sender; `serve` adds the web page on top.
 
+A process has a role: `all` (the default, one process does everything), `ingest` (MQTT to the
+raw tables only; wakes dispatchers in other processes by NOTIFY) or `workflows` (dispatcher,
+DBOS executor, commands, page). Python runs one thread at a time per process, so on a machine
+with several cores an ingest process beside a workflows process uses two of them.
+
 Start order matters: the schema is migrated and the plant synced before DBOS recovers pending
 workflows (they read the tables), and ingest starts last so nothing is acknowledged before the
 whole chain behind it is up. Stop runs in reverse: ingest first, so the last batch is written
@@ -12,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,6 +35,7 @@ from inspection_backend.db.engine import make_engine
 from inspection_backend.db.ingest_store import BatchOutcome
 from inspection_backend.ingest.consumer import IngestConsumer
 from inspection_backend.ingest.dispatcher import Dispatcher
+from inspection_backend.ingest.wakeups import DispatchListener, notify_dispatch
 from inspection_backend.schemas import load_checks
 from inspection_backend.services.mosquitto import EmbeddedBroker
 from inspection_backend.services.postgres import EmbeddedPostgres
@@ -38,6 +44,8 @@ from inspection_backend.workflows import runtime
 from inspection_backend.workflows.executors import ExecutorWatch
 
 log = logging.getLogger(__name__)
+ROLE_ALL, ROLE_INGEST, ROLE_WORKFLOWS = "all", "ingest", "workflows"
+ROLES = (ROLE_ALL, ROLE_INGEST, ROLE_WORKFLOWS)
 
 
 @dataclass
@@ -55,13 +63,15 @@ class Services:
         url = settings.database_url
         try:
             if not url:
-                postgres = EmbeddedPostgres(
+                cluster = EmbeddedPostgres(
                     settings.data_dir / "postgres",
                     port=settings.pg_port or None,
                     run_as=settings.pg_run_as,
                 )
-                postgres.start()
-                url = postgres.url()
+                # A cluster another process of this DATA_DIR started is used, not stopped.
+                postgres = None if cluster.running() else cluster
+                cluster.start()
+                url = cluster.url()
             if not settings.mqtt_url:
                 broker = EmbeddedBroker(settings.data_dir / "mosquitto")
                 broker.start()
@@ -97,7 +107,7 @@ def start_case(start: CaseStart) -> None:
     from inspection_backend.workflows.unit import unit_case
 
     with SetWorkflowID(start.case_id):
-        DBOS.start_workflow(unit_case, start.case_id, str(start.route))
+        DBOS.start_workflow(unit_case, start)
 
 
 @dataclass
@@ -105,19 +115,27 @@ class Backend:
     settings: Settings
     services: Services
     plant: PlantConfig
-    engine: sa.Engine = field(init=False)
-    key: SigningKey = field(init=False)
-    commands: CommandSender = field(init=False)
-    dispatcher: Dispatcher = field(init=False)
-    ingest: IngestConsumer = field(init=False)
-    watch: ExecutorWatch = field(init=False)
+    engine: sa.Engine | None = None
+    key: SigningKey | None = None
+    commands: CommandSender | None = None
+    dispatcher: Dispatcher | None = None
+    listener: DispatchListener | None = None
+    ingest: IngestConsumer | None = None
+    watch: ExecutorWatch | None = None
 
-    def start(self, ingest: bool = True) -> None:
+    def start(self) -> None:
         s = self.settings
         self.engine = make_engine(self.services.database_url)
         migrate.upgrade(self.engine)
         with self.engine.begin() as conn:
             plant_store.sync_plant(conn, self.plant)
+        if s.role in (ROLE_ALL, ROLE_WORKFLOWS):
+            self._start_workflows()
+        if s.role in (ROLE_ALL, ROLE_INGEST):
+            self._start_ingest()
+
+    def _start_workflows(self) -> None:
+        s = self.settings
         self.key = load_signing_key(s, embedded=self.services.postgres is not None)
         self.commands = CommandSender(
             self.services.mqtt, f"{s.mqtt_client_id}-cmd", self.key, self.engine
@@ -136,6 +154,11 @@ class Backend:
         self.watch.start()
         self.dispatcher = Dispatcher(self.engine, self.plant, start_case)
         self.dispatcher.start()
+        self.listener = DispatchListener(self.engine, self.dispatcher.urgent, self.dispatcher.wake)
+        self.listener.start()
+
+    def _start_ingest(self) -> None:
+        s = self.settings
         cells = frozenset(c.cell_id for c in self.plant.cells)
         parser = MessageParser(load_checks(), Sources(cells, self.plant.lines))
         self.ingest = IngestConsumer(
@@ -148,10 +171,9 @@ class Backend:
             batch_ms=s.ingest_batch_ms,
             shared_group=s.mqtt_shared_group,
         )
-        if ingest:
-            self.ingest.start()
-            if not self.ingest.wait_subscribed(30.0):
-                log.warning("ingest not subscribed yet: %s", self.ingest.stats.last_error)
+        self.ingest.start()
+        if not self.ingest.wait_subscribed(30.0):
+            log.warning("ingest not subscribed yet: %s", self.ingest.stats.last_error)
 
     def _committed(self, outcome: BatchOutcome) -> None:
         """After each ingest commit: critical FAILs jump the dispatcher's queue."""
@@ -170,22 +192,23 @@ class Backend:
                 ),
             )
         ]
-        if critical:
+        if self.dispatcher is None:  # workflows run in another process
+            notify_dispatch(self.engine, critical)
+        elif critical:
             self.dispatcher.urgent(critical)
         else:
             self.dispatcher.wake()
 
     def stop(self) -> None:
         """Reverse start order; parts that never started (a failed start) are skipped."""
-        for name in ("ingest", "dispatcher", "watch"):
-            part = getattr(self, name, None)
+        for part in (self.ingest, self.listener, self.dispatcher, self.watch):
             if part is not None:
                 part.stop()
         if runtime.started():
             runtime.shutdown()
-        if getattr(self, "commands", None) is not None:
+        if self.commands is not None:
             self.commands.stop()
-        if getattr(self, "engine", None) is not None:
+        if self.engine is not None:
             self.engine.dispose()
 
     def write_endpoints(self, path: Path, http_port: int) -> None:
@@ -198,7 +221,8 @@ class Backend:
             "database_url": sa.make_url(self.services.database_url).render_as_string(
                 hide_password=True
             ),
-            "public_key": self.key.public_b64,
+            "public_key": self.key.public_b64 if self.key else None,
+            "role": self.settings.role,
             "executor_id": self.settings.executor,
         }
         tmp = path.with_suffix(".tmp")

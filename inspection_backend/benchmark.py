@@ -9,6 +9,7 @@ counted from the database and the cell's side, never assumed.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -47,6 +48,7 @@ class BenchPlan:
     kill_at: float = 0.30  # fraction of the run when the backend gets kill -9
     broker_restart_at: float = 0.60
     seed: int = 1
+    split: bool = True  # an ingest process and a workflows process (else one `all` process)
 
 
 @dataclass
@@ -69,6 +71,8 @@ class BenchResult:
     holds_measured: int = 0
     holds_during_faults: int = 0
     workflows_done_s: float = 0.0
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    cpu_ms_per_verdict: float = 0.0
     peak_rss_mb: float = 0.0
     postgres_rss_mb: float = 0.0
     broker_rss_mb: float = 0.0
@@ -89,6 +93,46 @@ def _plant_config(workdir: Path, cells: int) -> Path:
     path = workdir / "plant.yaml"
     path.write_text("\n".join(text) + "\n")
     return path
+
+
+class BackendGroup:
+    """The backend processes of the run: one `all`, or `ingest` + `workflows` side by side."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], split: bool) -> None:
+        roles = ("workflows", "ingest") if split else ("all",)
+        self.processes = []
+        for role in roles:
+            data_dir = workdir / f"serve-{role}"
+            data_dir.mkdir()
+            role_env = {**env, "ROLE": role, "EXECUTOR_ID": f"bench-{role}"}
+            self.processes.append(ServeProcess(data_dir, role_env, workdir / f"serve-{role}.log"))
+
+    @property
+    def info(self) -> dict:
+        return self.processes[0].info
+
+    def start(self) -> None:
+        for process in self.processes:
+            process.start()
+
+    def kill9(self) -> None:
+        for process in self.processes:
+            process.kill9()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def pids(self) -> list[int]:
+        return [p.proc.pid for p in self.processes if p.running()]
+
+    def sample_rss(self) -> None:
+        for process in self.processes:
+            process.sample_rss()
+
+    @property
+    def peak_rss(self) -> int:
+        return sum(p.peak_rss for p in self.processes)
 
 
 def _units(plan: BenchPlan) -> list[tuple[dict, str]]:
@@ -115,18 +159,62 @@ def _units(plan: BenchPlan) -> list[tuple[dict, str]]:
     return out
 
 
-class _Sampler(threading.Thread):
-    """Counts stored verdicts and samples RSS every 0.5 s."""
+class _CpuMeter:
+    """CPU seconds used by processes, summed over every process seen (a killed backend's time
+    counts up to its last sample); a load-independent measure of cost on a shared machine."""
 
-    def __init__(self, engine: sa.Engine, backend: ServeProcess) -> None:
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+
+    def sample(self, pid: int | None, with_children: bool = False) -> None:
+        if pid is None:
+            return
+        try:
+            root = psutil.Process(pid)
+            times = root.cpu_times()
+            total = times.user + times.system + times.children_user + times.children_system
+            if with_children:
+                for child in root.children(recursive=True):
+                    with contextlib.suppress(psutil.Error):
+                        t = child.cpu_times()
+                        total += t.user + t.system
+            self.seen[pid] = max(self.seen.get(pid, 0.0), total)
+        except psutil.Error:
+            pass  # gone: keep its last sample
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
+def _postmaster_pid(pg: EmbeddedPostgres) -> int | None:
+    try:
+        return int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _Sampler(threading.Thread):
+    """Counts stored verdicts, samples RSS and CPU time every 0.5 s."""
+
+    def __init__(self, engine: sa.Engine, backend: BackendGroup, pg, broker) -> None:
         super().__init__(daemon=True)
-        self.engine, self.backend = engine, backend
+        self.engine, self.backend, self.pg, self.broker = engine, backend, pg, broker
         self.series: list[tuple[float, int]] = []
         self.stop_event = threading.Event()
+        self.cpu = {"backend": _CpuMeter(), "postgres": _CpuMeter(), "broker": _CpuMeter()}
+
+    def sample_cpu(self) -> None:
+        for pid in self.backend.pids():
+            self.cpu["backend"].sample(pid)
+        self.cpu["postgres"].sample(_postmaster_pid(self.pg), with_children=True)
+        proc = self.broker.proc
+        self.cpu["broker"].sample(proc.pid if proc is not None and proc.poll() is None else None)
 
     def run(self) -> None:
         while not self.stop_event.wait(0.5):
             self.backend.sample_rss()
+            self.sample_cpu()
             try:
                 with self.engine.connect() as conn:
                     count = conn.execute(sa.text("SELECT count(*) FROM verdicts")).scalar_one()
@@ -208,10 +296,8 @@ def run(plan: BenchPlan, workdir: Path, log=print) -> BenchResult:
         "MQTT_URL": f"mqtt://127.0.0.1:{broker.port}",
         "COMMAND_KEY": str(key),
         "PLANT_CONFIG": str(_plant_config(workdir, plan.cells)),
-        "EXECUTOR_ID": "bench-1",
     }
-    (workdir / "serve").mkdir()
-    backend = ServeProcess(workdir / "serve", env, workdir / "serve.log")
+    backend = BackendGroup(workdir, env, plan.split)
     cell = None
     sampler = None
     try:
@@ -226,8 +312,9 @@ def run(plan: BenchPlan, workdir: Path, log=print) -> BenchResult:
             "cells": plan.cells,
             "duration_s": plan.duration_s,
             "fail_rate": plan.fail_rate,
+            "backend_processes": "ingest + workflows" if plan.split else "one (all)",
         }
-        sampler = _Sampler(engine, backend)
+        sampler = _Sampler(engine, backend, pg, broker)
         sampler.start()
         fault_windows: list[tuple[float, float]] = []
         published_at: dict[str, tuple[str, float]] = {}
@@ -245,6 +332,9 @@ def run(plan: BenchPlan, workdir: Path, log=print) -> BenchResult:
         _wait_holds(cell, published_at, timeout_s=120)
         _count_results(result, engine, units, cell, published_at, fault_windows)
         result.hold_breakdown_p50_ms = _hold_breakdown(engine, published_at, cell, fault_windows)
+        sampler.sample_cpu()
+        result.cpu_s = {name: round(m.seconds, 1) for name, m in sampler.cpu.items()}
+        result.cpu_ms_per_verdict = 1000.0 * sum(result.cpu_s.values()) / len(units)
         result.peak_rss_mb = backend.peak_rss / 2**20
         result.postgres_rss_mb = _tree_pss(pg) / 2**20
         result.broker_rss_mb = (

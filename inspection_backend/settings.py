@@ -70,6 +70,7 @@ class Settings:
     qms_url: str = ""
     erp_url: str = ""
     notify_url: str = ""
+    role: str = "all"
     executor_dead_after_s: float = 30.0
     ingest_batch: int = 500
     ingest_batch_ms: int = 20
@@ -126,6 +127,8 @@ class Settings:
     def validate(self) -> None:
         if not 0 <= self.pg_port <= 65535 or not 0 <= self.http_port <= 65535:
             raise ValueError("ports must be 0..65535 (0: pick a free one)")
+        if self.role not in ("all", "ingest", "workflows"):
+            raise ValueError(f"ROLE={self.role!r}: one of all, ingest, workflows")
         if self.ingest_batch < 1 or self.ingest_batch_ms < 1:
             raise ValueError("INGEST_BATCH and INGEST_BATCH_MS must be >= 1")
         if bool(self.mqtt_cert_file) != bool(self.mqtt_key_file):
@@ -158,6 +161,7 @@ DESCRIPTIONS: dict[str, str] = {
     "qms_url": "QMS REST base URL (NCRs); empty: not called",
     "erp_url": "ERP REST base URL (scrap cost); empty: not called",
     "notify_url": "notifier webhook URL (chat/SMS gateway); empty: not called",
+    "role": "all | ingest | workflows: what this process runs (see docs/backend.md)",
     "executor_dead_after_s": "another process takes over an executor silent this long",
     "ingest_batch": "most messages written per ingest transaction",
     "ingest_batch_ms": "longest wait to fill an ingest batch",

@@ -18,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rate", type=float, default=defaults.rate, help="offered verdicts/s")
     parser.add_argument("--duration", type=float, default=defaults.duration_s, help="seconds")
     parser.add_argument("--fail-rate", type=float, default=defaults.fail_rate)
+    parser.add_argument(
+        "--one-process", action="store_true", help="one `all` backend instead of ingest + workflows"
+    )
     parser.add_argument("--workdir", type=Path, default=Path("out/bench/backend-run"))
     parser.add_argument("--json", type=Path, default=Path("out/bench/backend.json"))
     parser.set_defaults(func=_run)
@@ -25,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     plan = BenchPlan(
-        cells=args.cells, rate=args.rate, duration_s=args.duration, fail_rate=args.fail_rate
+        cells=args.cells,
+        rate=args.rate,
+        duration_s=args.duration,
+        fail_rate=args.fail_rate,
+        split=not args.one_process,
     )
     result = run(plan, args.workdir)
     write_json(result, args.json)

@@ -6,8 +6,11 @@ on SIGTERM or Ctrl-C (ingest first, so the last batch is written and acknowledge
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import socket
+import threading
 from typing import Any
 
 from dbos import DBOS
@@ -25,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_settings_arguments(parser)
     parser.add_argument("--http-port", type=int, help="HTTP_PORT (0: free port)")
     parser.add_argument("--executor-id", help="EXECUTOR_ID of this process")
-    parser.add_argument("--no-ingest", action="store_true", help="workflows and page only")
+    parser.add_argument("--role", choices=("all", "ingest", "workflows"), help="ROLE")
     parser.set_defaults(func=_run)
 
 
@@ -38,25 +41,34 @@ def _notifier(workflow_id: str, message: dict[str, Any], topic: str) -> None:
 
 
 def _health(backend: Backend) -> dict[str, Any]:
-    stats = backend.ingest.stats
-    return {
-        "executor": backend.settings.executor,
-        "mqtt_connected": stats.connected,
-        "ingest": {
+    health: dict[str, Any] = {"executor": backend.settings.executor, "role": backend.settings.role}
+    if backend.ingest is not None:
+        stats = backend.ingest.stats
+        health["mqtt_connected"] = stats.connected
+        health["ingest"] = {
             "received": stats.received,
             "inserted": stats.inserted,
             "duplicates": stats.duplicates,
             "dead_letters": stats.dead_letters,
             "db_errors": stats.db_errors,
             "last_error": stats.last_error,
-        },
-        "dispatcher": {
+        }
+    if backend.dispatcher is not None:
+        health["dispatcher"] = {
             "routed": backend.dispatcher.routed,
             "started": backend.dispatcher.started,
             "errors": backend.dispatcher.errors,
-        },
-        "recovered_executors": backend.watch.recovered,
-    }
+        }
+        health["recovered_executors"] = backend.watch.recovered
+    return health
+
+
+def _wait_for_signal() -> None:
+    """An ingest-only process has no page: it runs until SIGTERM or Ctrl-C."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,17 +78,24 @@ def _run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = settings_from(args, http_port=args.http_port, executor_id=args.executor_id)
+    settings = settings_from(
+        args, http_port=args.http_port, executor_id=args.executor_id, role=args.role
+    )
     plant = PlantConfig.load(settings.plant_config)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.http_host, settings.http_port))
-    http_port = sock.getsockname()[1]
     services = Services.start(settings)
     backend = Backend(settings, services, plant)
     try:
-        backend.start(ingest=not args.no_ingest)
+        backend.start()
+        if backend.dispatcher is None:
+            backend.write_endpoints(settings.data_dir / "serve.json", 0)
+            log.info("ingest up: MQTT %s:%d", services.mqtt.host, services.mqtt.port)
+            _wait_for_signal()
+            return 0
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.http_host, settings.http_port))
+        http_port = sock.getsockname()[1]
         app = create_app(
             WebContext(
                 engine=backend.engine,
@@ -89,17 +108,18 @@ def _run(args: argparse.Namespace) -> int:
         )
         backend.write_endpoints(settings.data_dir / "serve.json", http_port)
         log.info(
-            "backend up: page http://%s:%d/ · MQTT %s:%d · executor %s",
+            "backend up (%s): page http://%s:%d/ · MQTT %s:%d · executor %s",
+            settings.role,
             settings.http_host,
             http_port,
             services.mqtt.host,
             services.mqtt.port,
             settings.executor,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3)
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
         )
-        server.run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         try:
             backend.stop()

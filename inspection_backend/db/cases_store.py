@@ -45,8 +45,15 @@ def case_id_for(cell_id: str, unit_id: str) -> str:
 
 @dataclass(frozen=True)
 class CaseStart:
+    """What a case's workflow starts with: enough for the review and recurring routes to run
+    without reading the case again (critical cases read their whole CaseFile)."""
+
     case_id: str
     route: Route
+    cell_id: str = ""
+    defect_class: str = ""
+    route_reason: str = ""
+    deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,14 @@ def pending_starts(
 ) -> list[CaseStart]:
     """Cases whose workflow has not been started (or not marked started) yet, critical ones
     first: a line hold must not queue behind routine cases."""
-    query = sa.select(cases.c.case_id, cases.c.route).where(sa.not_(cases.c.workflow_started))
+    query = sa.select(
+        cases.c.case_id,
+        cases.c.route,
+        cases.c.cell_id,
+        cases.c.defect_class,
+        cases.c.route_reason,
+        cases.c.deadline,
+    ).where(sa.not_(cases.c.workflow_started))
     if critical_only:
         query = query.where(cases.c.route == str(Route.CRITICAL))
     rows = conn.execute(
@@ -203,7 +217,10 @@ def pending_starts(
             limit
         )
     ).all()
-    return [CaseStart(r.case_id, Route(r.route)) for r in rows]
+    return [
+        CaseStart(r.case_id, Route(r.route), r.cell_id, r.defect_class, r.route_reason, r.deadline)
+        for r in rows
+    ]
 
 
 def mark_started(conn: sa.Connection, case_ids: Sequence[str]) -> None:

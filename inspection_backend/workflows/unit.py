@@ -20,7 +20,7 @@ from inspection_backend.core.routing import Route
 from inspection_backend.core.thresholds import ProposalRules, propose_threshold
 from inspection_backend.db import cases_store, proposals_store
 from inspection_backend.db.audit import AuditEntry
-from inspection_backend.db.cases_store import CaseFile
+from inspection_backend.db.cases_store import CaseFile, CaseStart
 from inspection_backend.workflows import holds, ncr, rca
 from inspection_backend.workflows.runtime import runtime, tx
 from inspection_backend.workflows.steps import notify
@@ -35,16 +35,14 @@ def _load(conn: sa.Connection, plant: PlantConfig, case_id: str) -> CaseFile:
 
 
 @DBOS.workflow(name="unit_case")
-def unit_case(case_id: str, route: str) -> str:
-    chosen = Route(route)
-    if chosen is Route.LOG:
+def unit_case(start: CaseStart) -> str:
+    if start.route is Route.LOG:
         return "logged"
-    case = tx("load_case", _load, runtime().plant, case_id)
-    if chosen is Route.CRITICAL:
-        return _critical(case)
-    if chosen is Route.RECURRING:
-        return _recurring(case)
-    return _review(case)
+    if start.route is Route.RECURRING:
+        return _recurring(start)
+    if start.route is Route.REVIEW:
+        return _review(start)
+    return _critical(tx("load_case", _load, runtime().plant, start.case_id))
 
 
 def _critical(case: CaseFile) -> str:
@@ -58,16 +56,17 @@ def _critical(case: CaseFile) -> str:
     return "critical: hold, root cause and NCR started"
 
 
-def _alert(conn: sa.Connection, case: CaseFile) -> None:
+def _alert(conn: sa.Connection, case: CaseStart) -> None:
     cases_store.record_alert(conn, case.case_id, case.cell_id, case.defect_class, case.route_reason)
 
 
-def _recurring(case: CaseFile) -> str:
+def _recurring(case: CaseStart) -> str:
     tx("maintenance_alert", _alert, case)
+    line = runtime().plant.cell(case.cell_id).line_id
     notify(
         f"alert:{case.case_id}",
         "maintenance",
-        f"{case.cell_id} ({case.line_id}): {case.route_reason}",
+        f"{case.cell_id} ({line}): {case.route_reason}",
         "case",
         case.case_id,
     )
@@ -103,7 +102,7 @@ def _propose(conn: sa.Connection, plant: PlantConfig, cell_id: str) -> int | Non
     return proposals_store.save_proposal(conn, cell_id, proposal, len(resolved))
 
 
-def _review(case: CaseFile) -> str:
+def _review(case: CaseStart) -> str:
     check = partial(_review_state, case.case_id)
     deadline = case.deadline.timestamp() if case.deadline else None
     state = wait_for(REVIEW_TOPIC, "review_check", check, deadline)
@@ -112,7 +111,7 @@ def _review(case: CaseFile) -> str:
         notify(
             f"escalate:{case.case_id}",
             "review_overdue",
-            f"review of {case.unit_id} on {case.cell_id} is overdue",
+            f"review of {case.case_id} is overdue",
             "case",
             case.case_id,
         )
