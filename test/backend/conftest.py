@@ -24,7 +24,10 @@ def cluster():
 
 @pytest.fixture
 def database_url(cluster) -> str:
-    return cluster.new_database()
+    """A database of its own per test, dropped afterwards (connections left over included)."""
+    name, url = cluster.new_database()
+    yield url
+    cluster.pg.drop_database(name)
 
 
 @pytest.fixture

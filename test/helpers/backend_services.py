@@ -41,10 +41,11 @@ class Cluster:
         self.pg = EmbeddedPostgres(self.root / "data")
         self.pg.start()
 
-    def new_database(self) -> str:
+    def new_database(self) -> tuple[str, str]:
+        """(name, URL) of a new empty database."""
         name = f"t{os.getpid()}_{next(_names)}"
         self.pg.create_database(name)
-        return self.pg.url(name)
+        return name, self.pg.url(name)
 
     def close(self) -> None:
         self.pg.destroy()
