@@ -161,7 +161,7 @@ DESCRIPTIONS: dict[str, str] = {
     "qms_url": "QMS REST base URL (NCRs); empty: not called",
     "erp_url": "ERP REST base URL (scrap cost); empty: not called",
     "notify_url": "notifier webhook URL (chat/SMS gateway); empty: not called",
-    "role": "all | ingest | workflows: what this process runs (see docs/backend.md)",
+    "role": "all | ingest | workflows: the parts this process runs",
     "executor_dead_after_s": "another process takes over an executor silent this long",
     "ingest_batch": "most messages written per ingest transaction",
     "ingest_batch_ms": "longest wait to fill an ingest batch",
