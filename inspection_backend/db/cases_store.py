@@ -39,6 +39,10 @@ _INITIAL_STATE = {
 }
 
 
+# A person still has to decide these (re-inspection waits for the second look).
+OPEN_REVIEW = (CaseState.AWAITING_REVIEW, CaseState.ESCALATED, CaseState.REINSPECT)
+
+
 def case_id_for(cell_id: str, unit_id: str) -> str:
     return f"unit:{cell_id}:{unit_id}"
 
@@ -281,7 +285,7 @@ def review_queue(conn: sa.Connection, limit: int = 200) -> list[CaseView]:
     """Cases waiting for a person, oldest deadline first (the most urgent on top)."""
     query = (
         _case_query()
-        .where(cases.c.state.in_([str(CaseState.AWAITING_REVIEW), str(CaseState.ESCALATED)]))
+        .where(cases.c.state.in_([str(s) for s in OPEN_REVIEW]))
         .order_by(cases.c.deadline.nulls_last(), cases.c.stamp, cases.c.case_id)
         .limit(limit)
     )

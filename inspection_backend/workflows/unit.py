@@ -27,7 +27,6 @@ from inspection_backend.workflows.steps import notify
 from inspection_backend.workflows.waiting import wait_for
 
 REVIEW_TOPIC = "review"
-_OPEN_REVIEW = (CaseState.AWAITING_REVIEW, CaseState.ESCALATED, CaseState.REINSPECT)
 
 
 def _load(conn: sa.Connection, plant: PlantConfig, case_id: str) -> CaseFile:
@@ -77,14 +76,14 @@ def _review_state(case_id: str) -> str | None:
     """The case's state once a person has resolved it, else None."""
     with runtime().engine.connect() as conn:
         view = cases_store.get_case(conn, case_id)
-    if view is None or view.state in _OPEN_REVIEW:
+    if view is None or view.state in cases_store.OPEN_REVIEW:
         return None
     return str(view.state)
 
 
 def _escalate(conn: sa.Connection, case_id: str) -> None:
     view = cases_store.get_case(conn, case_id)
-    if view is None or view.state not in _OPEN_REVIEW:
+    if view is None or view.state not in cases_store.OPEN_REVIEW:
         return
     state = CaseState.ESCALATED if view.state is CaseState.AWAITING_REVIEW else view.state
     entry = AuditEntry("system", "case.escalated", "case", case_id, "review deadline passed")

@@ -9,14 +9,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from inspection_backend.core.auth import Permission
-from inspection_backend.core.review import CaseState, ReviewDecision, ReviewVerdict
+from inspection_backend.core.review import ReviewDecision, ReviewVerdict
 from inspection_backend.db import cases_store
 from inspection_backend.db.users_store import Session
 from inspection_backend.web.pages import render
 from inspection_backend.web.security import context, guarded, require
 
 router = APIRouter()
-_OPEN = (CaseState.AWAITING_REVIEW, CaseState.ESCALATED, CaseState.REINSPECT)
 
 
 class DecisionIn(BaseModel):
@@ -58,7 +57,7 @@ def decide(
         case = cases_store.get_case(conn, case_id)
         if case is None:
             raise HTTPException(404, f"no case {case_id}")
-        if case.state not in _OPEN:
+        if case.state not in cases_store.OPEN_REVIEW:
             return JSONResponse({"ok": False, "message": f"case is {case.state}, not open"}, 409)
         classes = ctx.plant.station_classes.get(ctx.plant.cell(case.cell_id).station, ())
         if label and label not in classes:

@@ -3,10 +3,11 @@ fakes): each route does what the policy says."""
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import sqlalchemy as sa
-from helpers.backend_services import PageClient, add_user, wait_until
+from helpers.backend_services import REPO, PageClient, add_user, wait_until
 
 from inspection_backend.settings import MqttSettings
 from inspection_backend.simulator import messages as m
@@ -68,10 +69,6 @@ def test_critical_fail_holds_line_files_ncr_and_waits_for_people(
 
 def _plant_file(tmp_path):
     """The shipped plant with small proposal limits, so a few decisions make a proposal."""
-    import shutil
-
-    from helpers.backend_services import REPO
-
     shutil.copytree(REPO / "config" / "backend" / "routing", tmp_path / "routing")
     text = (REPO / "config" / "backend" / "plant.yaml").read_text()
     text = text.replace("min_cases: 20", "min_cases: 4").replace(
