@@ -458,12 +458,10 @@ _BREAKDOWN_SQL = sa.text(
     SELECT c.unit_id, c.cell_id,
            extract(epoch FROM v.received_at) AS stored,
            extract(epoch FROM c.created_at) AS routed,
-           h.created_at / 1000.0 AS hold_started,
-           extract(epoch FROM cm.published_at) AS command_sent
+           h.created_at / 1000.0 AS hold_started
     FROM cases c
     JOIN verdicts v ON v.message_id = c.verdict_id
     LEFT JOIN dbos.workflow_status h ON h.workflow_uuid = 'hold:' || c.case_id
-    LEFT JOIN commands cm ON cm.command_id = 'hold:' || c.case_id
     WHERE c.route = 'critical'
     """
 )
@@ -471,8 +469,8 @@ _BREAKDOWN_SQL = sa.text(
 
 def _hold_breakdown(engine, published_at, cell, fault_windows) -> dict[str, float]:
     """Median time of each stage from publish to the cell's receipt (wall clocks, one host):
-    ingest (publish -> committed), route (-> case), start (-> hold workflow), command
-    (-> signed hold confirmed by the broker), delivery (-> the cell has it)."""
+    ingest (publish -> committed), route (-> case), start (-> hold workflow created), command
+    (-> the signed hold is at the cell: lock, hold row, sign, publish)."""
     received = {}
     for c in cell.received("line_hold"):
         received.setdefault(c.document["id"], c.received_wall)
@@ -481,14 +479,13 @@ def _hold_breakdown(engine, published_at, cell, fault_windows) -> dict[str, floa
         for r in conn.execute(_BREAKDOWN_SQL):
             sent = published_at.get(r.unit_id)
             got = received.get(f"hold:unit:{r.cell_id}:{r.unit_id}")
-            if sent is None or got is None or None in (r.hold_started, r.command_sent):
+            if sent is None or got is None or r.hold_started is None:
                 continue
             if any(a <= sent[1] <= b for a, b in fault_windows):
                 continue
-            marks = [sent[2], float(r.stored), float(r.routed), float(r.hold_started)]
-            marks += [float(r.command_sent), got]
+            marks = [sent[2], float(r.stored), float(r.routed), float(r.hold_started), got]
             for name, (a, b) in zip(
-                ("ingest", "route", "start", "command", "delivery"),
+                ("ingest", "route", "start", "command"),
                 itertools.pairwise(marks),
                 strict=True,
             ):

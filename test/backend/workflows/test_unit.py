@@ -83,6 +83,7 @@ def test_review_decisions_resolve_cases_and_make_a_threshold_proposal(
 ):
     backend = serve(PLANT_CONFIG=_plant_file(tmp_path))
     add_user(database_url, "olga", "operator-pass-1", "operator")
+    add_user(database_url, "erin", "engineer-pass-1", "engineer")
     cell = _cell(backend)
     try:
         stamp = time.time_ns()
@@ -113,6 +114,17 @@ def test_review_decisions_resolve_cases_and_make_a_threshold_proposal(
         assert 2.12 < proposal < 2.2
         labels = page.http.get("/labels.csv").text.splitlines()
         assert labels[0].startswith("case_id,") and len(labels) == 5
+        assert page.post_form("/thresholds/1", {"approve": "true"}).status_code == 403
+        engineer = PageClient(backend.url, "erin", "engineer-pass-1")
+        approved = engineer.post_form(
+            "/thresholds/1", {"approve": "true", "reason": "fewer alarms"}
+        )
+        assert approved.status_code == 303
+        update = wait_until(lambda: cell.received("threshold_update"), 30)[0]
+        assert update.verified and update.document["id"] == "threshold:1"
+        assert update.document["params"]["approved_by"] == ["erin"]
+        assert update.document["params"]["value"] == proposal
+        wait_until(lambda: "accepted" in engineer.http.get("/thresholds").text, 30)
     finally:
         cell.stop()
 
