@@ -54,6 +54,7 @@ class RejectReason(StrEnum):
     UNKNOWN_SOURCE = "unknown_source"
     FOREIGN_TOPIC = "foreign_topic"
     EVIDENCE_HASH = "evidence_hash"
+    DB_REFUSED = "db_refused"  # valid JSON the database cannot store (e.g. a NUL character)
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,11 @@ def _copy_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]
         return {r[0] for r in cur.fetchall()}
 
 
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: a dead letter keeps it visible as an escape instead."""
+    return text.replace("\x00", "\\u0000")
+
+
 def write_batch(
     conn: sa.Connection, accepted: Sequence[Accepted], rejected: Sequence[Rejected]
 ) -> BatchOutcome:
@@ -195,10 +200,10 @@ def write_batch(
             dead_letters.insert(),
             [
                 {
-                    "topic": r.topic,
+                    "topic": _storable(r.topic),
                     "reason": str(r.reason),
-                    "detail": r.detail[:2000],
-                    "message_id": r.message_id,
+                    "detail": _storable(r.detail[:2000]),
+                    "message_id": _storable(r.message_id) if r.message_id else None,
                     "payload": r.payload,
                 }
                 for r in rejected

@@ -21,14 +21,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
+import psycopg
 import sqlalchemy as sa
 
-from inspection_backend.core.messages import CELL_KINDS, PLANT_KINDS, Accepted, MessageParser
+from inspection_backend.core.messages import (
+    CELL_KINDS,
+    PLANT_KINDS,
+    Accepted,
+    MessageParser,
+    Rejected,
+    RejectReason,
+)
 from inspection_backend.db.ingest_store import BatchOutcome, write_batch
 from inspection_backend.mqtt import make_client, persistent_session
 from inspection_backend.settings import MqttSettings
 
 RECEIVE_MAXIMUM = 2000
+# What a bad value raises (class 22 and 23 SQLSTATEs), as opposed to a database that is away.
+_DATA_ERRORS = (
+    psycopg.errors.DataError,
+    psycopg.errors.IntegrityError,
+    sa.exc.DataError,
+    sa.exc.IntegrityError,
+)
 
 
 def topics(shared_group: str = "") -> list[str]:
@@ -199,12 +214,45 @@ class IngestConsumer:
                 self.stats.last_error = f"on_committed failed: {exc}"
 
     def _write(self, batch: list[_Delivery]) -> BatchOutcome:
-        accepted, rejected = [], []
-        for d in batch:
-            result = self._parser.parse(d.topic, d.payload)
-            (accepted if isinstance(result, Accepted) else rejected).append(result)
+        parsed = [(d, self._parser.parse(d.topic, d.payload)) for d in batch]
+        accepted = [r for _d, r in parsed if isinstance(r, Accepted)]
+        rejected = [r for _d, r in parsed if not isinstance(r, Accepted)]
+        try:
+            with self._engine.begin() as conn:
+                return write_batch(conn, accepted, rejected)
+        except _DATA_ERRORS:
+            return self._write_one_by_one(parsed, rejected)
+
+    def _write_one_by_one(
+        self, parsed: list[tuple[_Delivery, Accepted | Rejected]], rejected: list[Rejected]
+    ) -> BatchOutcome:
+        """A message the database refuses (valid JSON it cannot store, such as a NUL
+        character) must not block the ones behind it: each is written alone and the one that
+        fails goes to the dead letters with the database's reason."""
+        outcome = BatchOutcome()
+        for delivery, result in parsed:
+            if not isinstance(result, Accepted):
+                continue
+            try:
+                with self._engine.begin() as conn:
+                    single = write_batch(conn, [result], [])
+            except _DATA_ERRORS as exc:
+                rejected.append(
+                    Rejected(
+                        RejectReason.DB_REFUSED,
+                        str(exc).splitlines()[0][:500],
+                        delivery.topic,
+                        delivery.payload,
+                        getattr(result.record, "message_id", None),
+                    )
+                )
+                continue
+            outcome.inserted += single.inserted
+            outcome.duplicates += single.duplicates
+            outcome.new_fails += single.new_fails
         with self._engine.begin() as conn:
-            return write_batch(conn, accepted, rejected)
+            outcome.dead_letters = write_batch(conn, [], rejected).dead_letters
+        return outcome
 
     def _ack(self, batch: list[_Delivery]) -> None:
         generation = self._generation

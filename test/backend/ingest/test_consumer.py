@@ -81,3 +81,23 @@ def test_database_error_keeps_the_batch_until_it_is_written(broker, engine):
     finally:
         cell.stop()
         ingest.stop()
+
+
+def test_a_message_the_database_refuses_is_dead_lettered_alone(broker, engine):
+    ingest = consumer(broker, engine, [])
+    ingest.start()
+    cell = SimulatedCell(MqttSettings("127.0.0.1", broker.port), ["cell-1"], "").start()
+    try:
+        wait_until(lambda: ingest.stats.subscribed, 10)
+        for i in range(5):
+            unit = "nul\u0000unit" if i == 2 else f"ok{i}"  # JSON-valid, not storable as text
+            cell.publish_cell(m.verdict("cell-1", unit, i + 1, "PASS", 1.0, 2.0))
+        wait_until(
+            lambda: count(engine, "verdicts") == 4 and count(engine, "dead_letters") == 1, 30
+        )
+        with engine.connect() as conn:
+            reason = conn.execute(sa.text("SELECT reason FROM dead_letters")).scalar()
+        assert reason == "db_refused"
+    finally:
+        cell.stop()
+        ingest.stop()
