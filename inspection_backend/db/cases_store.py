@@ -19,7 +19,16 @@ from sqlalchemy.dialects.postgresql import insert
 
 from inspection_backend.core.plant import PlantConfig
 from inspection_backend.core.review import CaseState, ReviewDecision, ReviewVerdict
-from inspection_backend.core.routing import Route, VerdictFacts, decide_route, facts_of
+from inspection_backend.core.routing import (
+    CriticalRule,
+    RecurringRule,
+    ReviewRule,
+    Route,
+    RoutingPolicy,
+    VerdictFacts,
+    decide_route,
+    facts_of,
+)
 from inspection_backend.db import audit
 from inspection_backend.db.audit import AuditEntry
 from inspection_backend.db.tables import (
@@ -41,6 +50,16 @@ _INITIAL_STATE = {
 
 # A person still has to decide these (re-inspection waits for the second look).
 OPEN_REVIEW = (CaseState.AWAITING_REVIEW, CaseState.ESCALATED, CaseState.REINSPECT)
+
+
+# For a FAIL whose cell has no policy (any more): every unit goes to a person, never to "log".
+_NO_POLICY = RoutingPolicy(
+    station="(none)",
+    version=0,
+    critical=CriticalRule(),
+    review=ReviewRule(margin=float("inf")),
+    recurring=RecurringRule(),
+)
 
 
 def case_id_for(cell_id: str, unit_id: str) -> str:
@@ -142,8 +161,11 @@ def route_pending(
     entries: list[AuditEntry] = []
     routed: set[str] = set()
     for row in sorted(rows, key=lambda r: (r.stamp, r.message_id)):
-        policy = plant.policy_for(row.cell_id)
         facts = _facts(row)
+        try:
+            policy = plant.policy_for(row.cell_id)
+        except KeyError:  # the cell left the plant file after its FAIL arrived
+            policy = _NO_POLICY
         similar = 0
         if policy.recurring.enabled:
             similar = recent.count_before(

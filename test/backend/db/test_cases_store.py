@@ -133,3 +133,17 @@ def test_review_queue_orders_by_deadline(engine):
     route(engine, plant)
     with engine.connect() as conn:
         assert [c.unit_id for c in cases_store.review_queue(conn)] == ["early", "late"]
+
+
+def test_a_fail_of_a_cell_without_policy_goes_to_a_person(engine):
+    import dataclasses
+
+    plant = synced(engine)
+    store(engine, fail("orphan", 3.0, T0, cell="cell-3"))
+    without = dataclasses.replace(
+        plant, cells=tuple(c for c in plant.cells if c.cell_id != "cell-3")
+    )
+    assert route(engine, without) == 1
+    with engine.connect() as conn:
+        case = cases_store.get_case(conn, "unit:cell-3:orphan")
+    assert case.route is Route.REVIEW and "borderline" in case.route_reason
