@@ -11,8 +11,11 @@ import sqlalchemy as sa
 from dbos import DBOS
 
 from inspection_backend.agents.compliance import draft_for, qms_payload
-from inspection_backend.core.ncr import NcrDisposition, NcrState
-from inspection_backend.db import ncr_store
+from inspection_backend.core.ncr import ApprovalMeaning, NcrDisposition, NcrState
+from inspection_backend.core.review import CaseState
+from inspection_backend.core.thresholds import Outcome
+from inspection_backend.db import cases_store, ncr_store
+from inspection_backend.db.audit import AuditEntry
 from inspection_backend.db.cases_store import CaseFile
 from inspection_backend.workflows.runtime import runtime, tx
 from inspection_backend.workflows.steps import best_effort, notify
@@ -33,6 +36,27 @@ def _set(conn: sa.Connection, number: str, values: dict[str, object]) -> None:
 
 def _attach(conn: sa.Connection, number: str, root_cause: str) -> None:
     ncr_store.attach_root_cause(conn, number, root_cause)
+
+
+def _confirm_case(conn: sa.Connection, case: CaseFile, ncr: dict) -> None:
+    """The disposition signature confirms the defect: the case is resolved (and labelled) by
+    its signer; the line hold stays until its own release."""
+    signer = next(
+        a.username
+        for a in ncr_store.approvals(conn, ncr["ncr_id"])
+        if a.meaning == str(ApprovalMeaning.DISPOSITION)
+    )
+    entry = AuditEntry(signer, "case.confirmed", "case", case.case_id, f"{ncr['number']} signed")
+    cases_store.set_state(
+        conn,
+        case.case_id,
+        CaseState.RESOLVED,
+        entry,
+        outcome=str(Outcome.TRUE_POSITIVE),
+        confirmed_class=case.defect_class,
+        resolved_by=signer,
+        resolved_at=sa.func.now(),
+    )
 
 
 def _reached(number: str, state: NcrState) -> dict | None:
@@ -76,6 +100,7 @@ def ncr_workflow(case: CaseFile) -> str:
         {"root_cause": root},
     )
     opened = wait_for(APPROVAL_TOPIC, "ncr_check", partial(_reached, number, NcrState.OPEN))
+    tx("case_confirmed", _confirm_case, case, opened)
     _act_on_disposition(number, case, opened)
     best_effort(
         "qms_open", "ncr", number, systems.qms.update_ncr, number, "open", qms_payload(opened)

@@ -53,6 +53,8 @@ def test_critical_fail_holds_line_files_ncr_and_waits_for_people(
         )
         assert signed.status_code == 303, signed.text
         wait_until(lambda: fakes.state.snapshot()["rework_orders"], 30)
+        resolved = "SELECT outcome || ':' || resolved_by FROM cases WHERE unit_id = 'u-crit'"
+        assert wait_until(lambda: _scalar(engine, resolved), 30) == "true_positive:erin"
         hold_id = "hold:unit:cell-1:u-crit"
         released = page.post_form(f"/holds/{hold_id}/release", {"reason": "parts quarantined"})
         assert released.status_code == 303
