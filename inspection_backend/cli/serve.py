@@ -64,6 +64,10 @@ def _health(backend: Backend) -> dict[str, Any]:
     return health
 
 
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _wait_for_signal() -> None:
     """An ingest-only process has no page: it runs until SIGTERM or Ctrl-C."""
     done = threading.Event()
@@ -121,6 +125,10 @@ def _run(args: argparse.Namespace) -> int:
         config = uvicorn.Config(
             app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
         )
+        # uvicorn shuts down gracefully on SIGTERM and then raises the signal again to the
+        # handler it found: make that an ordinary exit, so the finally below stops ingest
+        # (last batch written and acknowledged), DBOS and the embedded services.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         try:
