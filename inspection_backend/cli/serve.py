@@ -9,8 +9,10 @@ import argparse
 import contextlib
 import faulthandler
 import logging
+import os
 import signal
 import socket
+import sys
 import threading
 from typing import Any
 
@@ -62,10 +64,6 @@ def _health(backend: Backend) -> dict[str, Any]:
         }
         health["recovered_executors"] = backend.watch.recovered
     return health
-
-
-def _exit_cleanly(_signum: int, _frame: object) -> None:
-    raise SystemExit(0)
 
 
 def _wait_for_signal() -> None:
@@ -126,13 +124,24 @@ def _run(args: argparse.Namespace) -> int:
             app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3
         )
         # uvicorn shuts down gracefully on SIGTERM and then raises the signal again to the
-        # handler it found: make that an ordinary exit, so the finally below stops ingest
-        # (last batch written and acknowledged), DBOS and the embedded services.
-        signal.signal(signal.SIGTERM, _exit_cleanly)
+        # handler it found: ignore that second one, so run() returns and the code below stops
+        # ingest (last batch written and acknowledged), DBOS and the embedded services.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         try:
             backend.stop()
         finally:
             services.stop()
+    _leave_waiting_workflows()
     return 0
+
+
+def _leave_waiting_workflows() -> None:
+    """Workflows waiting for people block executor threads that Python would join at exit
+    (for up to a wait's poll interval). Their state is in the database and they resume on the
+    next start, so once everything is stopped the process leaves without joining them."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
