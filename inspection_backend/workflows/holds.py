@@ -21,7 +21,7 @@ from inspection_backend.adapters.cell_commands import CommandNotSent
 from inspection_backend.core.commands import CommandType
 from inspection_backend.db import holds_store
 from inspection_backend.db.cases_store import CaseFile
-from inspection_backend.workflows.runtime import runtime, step
+from inspection_backend.workflows.runtime import runtime, step, until_database_answers
 from inspection_backend.workflows.steps import best_effort, notify
 from inspection_backend.workflows.waiting import wait_for
 
@@ -52,7 +52,7 @@ def _send_until_confirmed(command_id: str, kind: CommandType, cell_id: str, reas
         try:
             sender.send(command_id, kind, cell_id, {"reason": reason[:512]})
             return
-        except (CommandNotSent, OSError, sa.exc.OperationalError):
+        except CommandNotSent:
             time.sleep(delay)
             delay = min(delay * 2, _SEND_BACKOFF_MAX_S)
 
@@ -87,7 +87,7 @@ def _released_by(hold_id: str) -> str | None:
 
 @DBOS.workflow(name="line_hold")
 def line_hold(case: CaseFile) -> str:
-    hold_id = step("hold_cell", _hold_cell, case)
+    hold_id = step("hold_cell", until_database_answers, _hold_cell, case)
     systems = runtime().systems
     best_effort(
         "mes_hold",
@@ -101,6 +101,6 @@ def line_hold(case: CaseFile) -> str:
     )
     notify(hold_id, "line_hold", f"{case.line_id} held: {case.route_reason}", "line_hold", hold_id)
     released_by = wait_for(RELEASE_TOPIC, "hold_check", partial(_released_by, hold_id))
-    outcome = step("release_cell", _release_cell, case, released_by)
+    outcome = step("release_cell", until_database_answers, _release_cell, case, released_by)
     best_effort("mes_release", "line_hold", hold_id, systems.mes.release, hold_id, released_by)
     return f"{outcome} by {released_by}"

@@ -9,7 +9,7 @@ from dbos import DBOS
 from inspection_backend.agents import root_cause as agent
 from inspection_backend.db import rca_store
 from inspection_backend.db.cases_store import CaseFile
-from inspection_backend.workflows.runtime import runtime, step, tx
+from inspection_backend.workflows.runtime import runtime, step, tx, until_database_answers
 
 EVENT = "root_cause"
 
@@ -32,7 +32,7 @@ def _store(conn: sa.Connection, case_id: str, report: agent.RootCauseReport) -> 
 
 @DBOS.workflow(name="root_cause")
 def root_cause(case: CaseFile) -> str:
-    report = step("rca_analyse", _analyse, case)
+    report = step("rca_analyse", until_database_answers, _analyse, case)
     tx("rca_store", _store, case.case_id, report)
     DBOS.set_event(EVENT, report.summary)
     return report.summary

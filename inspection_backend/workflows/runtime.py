@@ -10,10 +10,12 @@ an MQTT publish) as a checkpointed step, retried with backoff when asked.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, SQLAlchemyDatasource
 
@@ -97,6 +99,23 @@ def tx(name: str, func: Callable[..., T], *args: Any) -> T:
         return func(ds.sql_session().connection(), *inner)
 
     return ds.run_tx_step({"name": name, "isolation_level": "READ COMMITTED"}, body, *args)
+
+
+# A database that is restarting or unreachable, as opposed to a statement that is wrong.
+DB_AWAY = (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.OperationalError)
+
+
+def until_database_answers(func: Callable[..., T], *args: Any, backoff_max_s: float = 5.0) -> T:
+    """func(*args), retried with backoff while the database is away: a step that must happen
+    (a line hold, a check of a waiting workflow) outlives a database restart instead of failing
+    its workflow."""
+    delay = 0.2
+    while True:
+        try:
+            return func(*args)
+        except DB_AWAY:
+            time.sleep(delay)
+            delay = min(delay * 2, backoff_max_s)
 
 
 def step(name: str, func: Callable[..., T], *args: Any, retries: int = 1) -> T:

@@ -17,14 +17,14 @@ from typing import TypeVar
 
 from dbos import DBOS
 
-from inspection_backend.workflows.runtime import step
+from inspection_backend.workflows.runtime import step, until_database_answers
 
 T = TypeVar("T")
 POLL_S = 600.0
 
 
 def _checked(check: Callable[[], T | None]) -> tuple[T | None, float]:
-    return check(), time.time()
+    return until_database_answers(check), time.time()
 
 
 def wait_for(

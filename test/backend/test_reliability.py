@@ -199,6 +199,9 @@ def test_postgres_immediate_stop_mid_workflow_recovers(tmp_path, broker, fakes):
         assert scalar(engine, "SELECT count(*) FROM line_holds WHERE state = 'active'") == 3
         wait_until(lambda: len(fakes.state.snapshot()["ncrs"]) == 3, 60)
         assert len(cell.applied) == 3  # each hold applied once, re-sends answered as duplicates
+        assert (
+            scalar(engine, "SELECT count(*) FROM dbos.workflow_status WHERE status = 'ERROR'") == 0
+        )
     finally:
         cell.stop()
         backend.stop()
