@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Both set up what they need.
-.PHONY: setup demo test lint bench-engine bench-actuator bench-bridge bench-drift clean-models train-detector evaluate-detector
+.PHONY: setup demo test lint bench-engine bench-actuator bench-bridge bench-drift clean-models train-detector evaluate-detector demo-backend bench-backend
 
 setup:
 	@bash scripts/setup_env.sh
@@ -53,3 +53,13 @@ evaluate-detector: setup
 
 clean-models:
 	rm -rf models/*/ models/registry.json
+
+# Plant backend (docs/backend.md): embedded PostgreSQL + mosquitto, a simulated cell, the fake
+# MES/QMS; signs and releases by itself after BACKEND_DEMO_WAIT s (drop the flag to do it on the page).
+BACKEND_DEMO_WAIT ?= 30
+
+demo-backend: setup
+	.venv/bin/inspection-backend demo --auto-release-after $(BACKEND_DEMO_WAIT)
+
+bench-backend: setup
+	.venv/bin/inspection-backend bench --rate 2000 --duration 60 --json out/bench/backend.json

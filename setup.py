@@ -10,12 +10,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inspection_nodes.graph import CONTAINER_ENTRY_POINT, CONTAINER_EXECUTABLE, NODES
 
 PACKAGE = "inspection_nodes"
+BACKEND = "inspection_backend"
 
 setup(
     name=PACKAGE,
     version="0.1.0",
-    packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
-    package_data={PACKAGE: ["schemas/*.json"]},
+    # The plant backend ships from the same repository (the cell never imports it).
+    packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*", BACKEND, f"{BACKEND}.*"]),
+    package_data={
+        PACKAGE: ["schemas/*.json", "web/static/*"],
+        BACKEND: [
+            "schemas/*.json",
+            "db/migrations/*.py",
+            "db/migrations/*.mako",
+            "db/migrations/versions/*.py",
+            "web/templates/*.html",
+            "web/static/*",
+        ],
+    },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
@@ -33,6 +45,7 @@ setup(
     entry_points={
         "console_scripts": [f"{spec.executable} = {spec.entry_point}" for spec in NODES]
         + [f"{CONTAINER_EXECUTABLE} = {CONTAINER_ENTRY_POINT}"]
-        + ["inspection = inspection_nodes.cli.main:main"],
+        + ["inspection = inspection_nodes.cli.main:main"]
+        + ["inspection-backend = inspection_backend.cli.main:main"],
     },
 )
