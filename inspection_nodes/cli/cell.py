@@ -237,7 +237,8 @@ def execute(
         },
         "embedding": {"model_dir": str(args.model)},
         "scoring": {"model_dir": str(args.model)},
-        "stability": {"model_dir": str(args.model)},  # its baseline is the model's
+        # its baseline is the model's; a batch run is paced by the cell, not by a line
+        "stability": {"model_dir": str(args.model), "rhythm": False},
     }
     isolate_domain()
     observer = Observer(args.heatmaps, record)

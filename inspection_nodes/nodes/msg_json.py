@@ -74,6 +74,16 @@ def stability_body(msg: StabilityReport) -> dict[str, Any]:
             }
             for c in msg.components
         ],
+        "rhythm": {
+            "state": msg.rhythm_state or "learning",
+            "alert": bool(msg.rhythm_alert),
+            "period_s": finite_or_none(msg.rhythm_period_s),
+            "periodicity": finite_or_none(msg.rhythm_periodicity),
+            "gap_s": finite_or_none(msg.rhythm_gap_s),
+            "missing_units": int(msg.rhythm_missing_units),
+            "stops": int(msg.rhythm_stops),
+            "detail": msg.rhythm_detail,
+        },
     }
 
 
