@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,16 +103,23 @@ class Rejections:
         self._node.destroy_publisher(self._pub)
 
 
+CPU_GAUGE = "process_cpu_s"
+
+
 class Health:
-    """Counters and a status line published on `diagnostics` once a second.
+    """Counters, gauges and a status line published on `diagnostics` once a second.
 
     `counters` are the names the node declares (its counter enums): they are reported from
-    start-up on, at 0 until the first event.
+    start-up on, at 0 until the first event. Gauges are levels a node sets (the bridge's outbox
+    depth); `process_cpu_s`, the CPU seconds of the node's process (all its threads; composed
+    nodes share one), is always among them, so CPU per node reaches the metrics node and any
+    diagnostics viewer without knowing process ids.
     """
 
     def __init__(self, node: Node, counters: Iterable[str], period_s: float = 1.0) -> None:
         self._node = node
         self.counters = EventCounters(counters)
+        self._gauges: dict[str, float] = {}
         self._level = HealthLevel.OK
         self._message = "starting"
         self._pub = node.create_publisher(DiagnosticArray, "diagnostics", 10)
@@ -119,6 +127,9 @@ class Health:
 
     def set_status(self, level: HealthLevel, message: str) -> None:
         self._level, self._message = HealthLevel(level), message
+
+    def set_gauge(self, name: str, value: float) -> None:
+        self._gauges[name] = value
 
     def reject(self, counter: str, reason: str) -> None:
         """Count a rejected input and log why (throttled, so a flood cannot stall the node)."""
@@ -133,7 +144,9 @@ class Health:
             name=f"{self._node.get_name()}",
             message=self._message,
             hardware_id="inspection_cell",
-            values=[KeyValue(key=k, value=str(v)) for k, v in self.counters.snapshot().items()],
+            values=[KeyValue(key=k, value=str(v)) for k, v in self.counters.snapshot().items()]
+            + [KeyValue(key=k, value=f"{v:g}") for k, v in self._gauges.items()]
+            + [KeyValue(key=CPU_GAUGE, value=f"{time.process_time():.3f}")],
         )
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self._node.get_clock().now().to_msg()

@@ -73,6 +73,7 @@ def test_health_publishes_level_message_and_every_declared_counter(ros_context):
         health = Health(node, Counter, period_s=0.05)
         health.set_status(HealthLevel.WARN, "slow")
         health.reject(Counter.BAD, "broken frame")
+        health.set_gauge("queue_depth", 3)
         assert spin_until(executor, lambda: got.messages)
         [status] = got.messages[-1].status
         assert (status.name, status.level, status.message) == (
@@ -80,7 +81,9 @@ def test_health_publishes_level_message_and_every_declared_counter(ros_context):
             DiagnosticStatus.WARN,
             "slow",
         )
-        assert {kv.key: kv.value for kv in status.values} == {"bad": "1", "frames": "0"}
+        values = {kv.key: kv.value for kv in status.values}
+        assert float(values.pop("process_cpu_s")) > 0.0
+        assert values == {"bad": "1", "frames": "0", "queue_depth": "3"}
     finally:
         node.destroy_node()
         probe.destroy_node()
