@@ -69,7 +69,8 @@ DIAGNOSTICS_SCHEMA = {
 
 @cache
 def ros2msg_schema(type_name: str) -> bytes:
-    """The `ros2msg` schema text of a type and its dependencies; KeyError for unknown types."""
+    """The `ros2msg` schema text of a type and its dependencies (rosbags' TypesysError for a
+    type neither ROS 2 kilted nor msg/ defines)."""
     text, _digest = cell_typestore().generate_msgdef(type_name, ros_version=2)
     return text.encode()
 
