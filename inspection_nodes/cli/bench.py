@@ -16,6 +16,7 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("engine", "bench_engine"),
     ("drift", "bench_drift"),
     ("rhythm", "bench_rhythm"),
+    ("foxglove", "bench_foxglove"),
 )
 
 
