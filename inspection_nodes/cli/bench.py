@@ -17,6 +17,7 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("drift", "bench_drift"),
     ("rhythm", "bench_rhythm"),
     ("foxglove", "bench_foxglove"),
+    ("coldstart", "bench_coldstart"),
 )
 
 
