@@ -6,10 +6,8 @@ MCAP recording; and a running graph seen from a client."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -17,6 +15,7 @@ import pytest
 import rclpy
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray
+from helpers.cli import start_inspection
 from helpers.foxglove_client import FoxgloveClient
 from helpers.ros import executor_of, node_with
 from helpers.station import free_port, station_config
@@ -145,13 +144,7 @@ def test_a_client_decodes_a_verdict_and_a_heatmap_from_a_running_graph(
     params["/**/foxglove"] = {"ros__parameters": {"port": port}}
     params["/**/camera"]["ros__parameters"].update(loop=True, rate_hz=5.0)
     config.write_text(yaml.safe_dump(params))
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "inspection_nodes.cli.main", "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=os.environ.copy(),
-    )
+    runner = start_inspection("run", "--config", str(config))
     client = None
     try:
         client = _connect(f"ws://127.0.0.1:{port}", runner, 90.0)

@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -18,6 +17,7 @@ import pytest
 import rclpy
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from helpers.cli import start_inspection
 from helpers.dashboards import dashboard_queries
 from helpers.ros import executor_of, node_with, spin_until
 from helpers.station import free_port, station_config
@@ -143,12 +143,7 @@ def test_a_real_prometheus_scrapes_the_running_cell_and_answers_a_latency_quanti
         stderr=subprocess.PIPE,
         text=True,
     )
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "inspection_nodes.cli.main", "run", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    runner = start_inspection("run", "--config", str(config))
     buckets = "rate(inspection_camera_to_verdict_seconds_bucket[30s])"
     quantile = f"histogram_quantile(0.5, sum by (le) ({buckets}))"
     result: list = []
