@@ -59,6 +59,16 @@ NODES: tuple[NodeSpec, ...] = (
     NodeSpec(
         "bridge", "bridge_node", "BridgeNode", "MQTT bridge through a durable outbox", optional=True
     ),
+    NodeSpec(
+        "metrics", "metrics_node", "MetricsNode", "Prometheus /metrics of the cell", optional=True
+    ),
+    NodeSpec(
+        "foxglove",
+        "foxglove_node",
+        "FoxgloveNode",
+        "Foxglove WebSocket bridge for live debugging",
+        optional=True,
+    ),
 )
 
 

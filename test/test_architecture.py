@@ -25,6 +25,8 @@ ALLOWED = {
     "evidence": {"common"},
     "bridge": {"common"},
     "cell": {"common"},
+    "metrics": {"common"},
+    "foxglove": {"common", "io", "evidence"},
 }
 ROS = ("rclpy", "rcl_interfaces", "builtin_interfaces", "std_msgs", "sensor_msgs")
 ROS += ("diagnostic_msgs", "inspection_msgs", "launch", "launch_ros")

@@ -18,7 +18,7 @@ def test_node_specs_name_their_executables_and_classes():
         "scoring_node",
         "inspection_nodes.nodes.scoring_node:main",
     )
-    assert [s.name for s in NODES if s.optional] == ["detector", "bridge"]
+    assert [s.name for s in NODES if s.optional] == ["detector", "bridge", "metrics", "foxglove"]
     with pytest.raises(KeyError, match="known nodes: camera"):
         node_spec("lidar")
 

@@ -15,6 +15,9 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("actuator", "bench_actuator"),
     ("engine", "bench_engine"),
     ("drift", "bench_drift"),
+    ("rhythm", "bench_rhythm"),
+    ("foxglove", "bench_foxglove"),
+    ("coldstart", "bench_coldstart"),
 )
 
 

@@ -291,6 +291,8 @@ class BridgeNode(Node):
             return
         link = self.link
         self.health.set_status(*bridge_status(link.connected, link.last_error, depth, dropped))
+        self.health.set_gauge("outbox_depth", depth)  # the metrics node exports it
+        self.health.set_gauge("outbox_dropped", dropped)
 
 
 def main(args: list[str] | None = None) -> None:

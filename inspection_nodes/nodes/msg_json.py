@@ -1,9 +1,11 @@
-"""Cell messages as JSON-ready dicts: one conversion shared by the recorder (evidence) and
-the bridge (MQTT payloads), so both describe a unit the same way."""
+"""Cell messages as JSON-ready dicts: one conversion shared by the recorder (evidence), the
+bridge (MQTT payloads) and the foxglove and metrics nodes, so all describe a unit the same way."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray
 
 from inspection_msgs.msg import (
     ActuatorEvent,
@@ -74,6 +76,16 @@ def stability_body(msg: StabilityReport) -> dict[str, Any]:
             }
             for c in msg.components
         ],
+        "rhythm": {
+            "state": msg.rhythm_state or "learning",
+            "alert": bool(msg.rhythm_alert),
+            "period_s": finite_or_none(msg.rhythm_period_s),
+            "periodicity": finite_or_none(msg.rhythm_periodicity),
+            "gap_s": finite_or_none(msg.rhythm_gap_s),
+            "missing_units": int(msg.rhythm_missing_units),
+            "stops": int(msg.rhythm_stops),
+            "detail": msg.rhythm_detail,
+        },
     }
 
 
@@ -112,3 +124,18 @@ def disposition_body(msg: Disposition) -> dict[str, Any]:
         "operator_id": msg.operator_id,
         "note": msg.note,
     }
+
+
+def diagnostics_bodies(msg: DiagnosticArray) -> list[dict[str, Any]]:
+    """One JSON object per node status of a DiagnosticArray (Foxglove's diagnostics channel)."""
+    stamp = stamp_to_ns(msg.header.stamp)
+    return [
+        {
+            "stamp_ns": stamp,
+            "node": status.name,
+            "level": status.level[0] if isinstance(status.level, bytes) else int(status.level),
+            "message": status.message,
+            "values": {kv.key: kv.value for kv in status.values},
+        }
+        for status in msg.status
+    ]

@@ -1,6 +1,7 @@
-"""stability: drift monitor (stability index) and guided recalibration of the scoring model.
+"""stability: drift monitor (stability index), line rhythm and guided recalibration of the
+scoring model.
 
-Thin wrapper over core/stability/ (index, baseline, version following, unit capture) and
+Thin wrapper over core/stability/ (index, baseline, version following, unit capture, rhythm) and
 core/anomaly/recalibration.py (new model version). It hosts `stability/recalibrate`: the capture
 and the rebuild take seconds, which the scoring node's hot path must not wait for; the new
 version reaches the scoring node through its `model_dir` parameter (rcl_interfaces
@@ -26,6 +27,7 @@ from sensor_msgs.msg import Image
 
 from inspection_msgs.msg import (
     AnomalyResult,
+    CaptureEvent,
     Disposition,
     PatchEmbedding,
     StabilityComponent,
@@ -42,6 +44,7 @@ from inspection_nodes.core.stability.capture import UnitCapture
 from inspection_nodes.core.stability.following import Follow, VersionFollower
 from inspection_nodes.core.stability.index import StabilityConfig, StabilityMonitor
 from inspection_nodes.core.stability.plot import render_index
+from inspection_nodes.core.stability.rhythm import RhythmConfig, RhythmMonitor, RhythmReport
 from inspection_nodes.nodes.common import Health, ParamSpec, declare_parameters, run_node
 from inspection_nodes.nodes.convert import array_to_image, image_to_array, stamp_to_ns
 from inspection_nodes.nodes.qos import (
@@ -61,6 +64,7 @@ class StabilityCounter(StrEnum):
     BAD_BASELINES = "bad_baselines"
     BAD_ROI_IMAGES = "bad_roi_images"
     BAD_EMBEDDINGS = "bad_embeddings"
+    RHYTHM_ALERTS = "rhythm_alerts"  # transitions into overdue/stopped/missing/irregular
 
 
 def _limit(name: str, default: float, what: str, hi: float) -> ParamSpec:
@@ -121,6 +125,47 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         read_only=True,
     ),
     ParamSpec(
+        "rhythm",
+        True,
+        "judge the line rhythm from camera/unit (false for batch runs paced by the cell)",
+        read_only=True,
+    ),
+    ParamSpec(
+        "rhythm_window",
+        64,
+        "units whose arrivals give the line period",
+        range=(8, 10000),
+        read_only=True,
+    ),
+    ParamSpec(
+        "rhythm_overdue_periods",
+        1.5,
+        "no unit for this many periods: overdue (a stop or a missing unit, while it happens)",
+        range=(1.05, 9.9),
+        read_only=True,
+    ),
+    ParamSpec(
+        "rhythm_max_hold_s",
+        0.0,
+        "the belt holding a unit longer than this is a stop (0 = 4 periods)",
+        range=(0.0, 86400.0),
+        read_only=True,
+    ),
+    ParamSpec(
+        "rhythm_min_periodicity",
+        0.5,
+        "autocorrelation of the arrivals at lag period below which the rhythm is irregular",
+        range=(0.0, 0.99),
+        read_only=True,
+    ),
+    ParamSpec(
+        "rhythm_check_s",
+        0.1,
+        "how often the rhythm is judged; a change of state is reported at once",
+        range=(0.01, 10.0),
+        read_only=True,
+    ),
+    ParamSpec(
         "capture_timeout_s",
         600.0,
         "stability/recalibrate gives up (changing nothing) if the units do not arrive by then",
@@ -146,6 +191,15 @@ class StabilityNode(Node):
         version, baseline = self._start_model()
         self.follower = VersionFollower(version)
         self.monitor = StabilityMonitor(self.config, baseline)
+        self.rhythm = RhythmMonitor(
+            RhythmConfig(
+                window=p["rhythm_window"],
+                overdue_periods=p["rhythm_overdue_periods"],
+                max_hold_s=p["rhythm_max_hold_s"],
+                min_periodicity=p["rhythm_min_periodicity"],
+            )
+        )  # ValueError with the reason on a bad combination
+        self._rhythm_report: RhythmReport | None = None
         self._history: deque[float] = deque(maxlen=p["plot_history"])
         self._capture: UnitCapture | None = None
         self._captured: Future | None = None
@@ -193,6 +247,15 @@ class StabilityNode(Node):
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
         self.create_timer(self.params["report_period_s"], self._publish)
+        if self.params["rhythm"]:
+            self.create_subscription(
+                CaptureEvent,
+                "camera/unit",
+                lambda msg: self.rhythm.add_unit(stamp_to_ns(msg.header.stamp)),
+                RESULT_QOS,
+                qos_overriding_options=qos,
+            )
+            self.create_timer(self.params["rhythm_check_s"], self._check_rhythm)
 
     @property
     def model_version(self) -> str:
@@ -205,9 +268,27 @@ class StabilityNode(Node):
         return self._capture is not None
 
     def _set_status(self) -> None:
+        rhythm = self._rhythm_report
+        if rhythm is not None and rhythm.alert:
+            self.health.set_status(HealthLevel.WARN, f"line rhythm {rhythm.state}: {rhythm.detail}")
+            return
         source = self.monitor.baseline.source if self.monitor.baseline else "reference window"
         version = self.follower.version or "?"
         self.health.set_status(HealthLevel.OK, f"model {version}, baseline {source}")
+
+    def _check_rhythm(self) -> None:
+        """Judge the line rhythm; a change of state is logged and reported at once."""
+        report = self.rhythm.check(self.get_clock().now().nanoseconds)
+        previous, self._rhythm_report = self._rhythm_report, report
+        if previous is not None and previous.state == report.state:
+            return
+        if report.alert:
+            self.health.counters.inc(StabilityCounter.RHYTHM_ALERTS)
+            self.get_logger().warning(f"line rhythm {report.state}: {report.detail}")
+        elif previous is not None and previous.alert:
+            self.get_logger().info(f"line rhythm {report.state} again")
+        self._set_status()
+        self._publish()
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -283,6 +364,8 @@ class StabilityNode(Node):
             ],
         )
         report.header.stamp = self.get_clock().now().to_msg()
+        if self._rhythm_report is not None:
+            fill_rhythm(report, self._rhythm_report)
         self._pub.publish(report)
         if self._plot_pub.get_subscription_count() > 0:
             picture = render_index(list(self._history), state, self.config)
@@ -388,6 +471,13 @@ class StabilityNode(Node):
         )
         result = (await self._param_client.call_async(request)).results[0]
         return bool(result.successful), result.reason
+
+
+def fill_rhythm(msg: StabilityReport, rhythm: RhythmReport) -> None:
+    msg.rhythm_state, msg.rhythm_alert = str(rhythm.state), rhythm.alert
+    msg.rhythm_period_s, msg.rhythm_periodicity = rhythm.period_s, rhythm.periodicity
+    msg.rhythm_gap_s, msg.rhythm_detail = rhythm.gap_s, rhythm.detail
+    msg.rhythm_missing_units, msg.rhythm_stops = rhythm.missing_units, rhythm.stops
 
 
 def main(args: list[str] | None = None) -> None:

@@ -23,3 +23,9 @@ def run_inspection(*args: str, timeout: float = 240.0) -> subprocess.CompletedPr
             f"{' '.join(args[:1])} timed out after {timeout} s\n{out[-3000:]}"
         ) from None
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def start_inspection(*args: str) -> subprocess.Popen:
+    """The `inspection` command running in the background (stop it with SIGINT), output kept."""
+    cmd = [sys.executable, "-m", "inspection_nodes.cli.main", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

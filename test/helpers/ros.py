@@ -44,3 +44,21 @@ def node_with(cls: type, context, **params):
 
     overrides = [Parameter(name, value=value) for name, value in params.items()]
     return cls(context=context, parameter_overrides=overrides)
+
+
+def remote_parameters(
+    executor: SingleThreadedExecutor, probe, node_fqn: str, names: list[str], timeout_s: float
+) -> dict:
+    """The values another process's node holds, asked over its real parameter services."""
+    from rclpy.parameter import parameter_value_to_python
+    from rclpy.parameter_client import AsyncParameterClient
+
+    client = AsyncParameterClient(probe, node_fqn)
+    deadline = time.monotonic() + timeout_s
+    while not client.services_are_ready():
+        assert time.monotonic() < deadline, f"{node_fqn} offers no parameter services"
+        executor.spin_once(timeout_sec=0.1)
+    future = client.get_parameters(names)
+    assert spin_until(executor, future.done, max(1.0, deadline - time.monotonic()))
+    values = future.result().values
+    return {n: parameter_value_to_python(v) for n, v in zip(names, values, strict=True)}

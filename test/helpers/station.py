@@ -22,10 +22,10 @@ def station_config(tmp: Path, model: Path, images: Path, nodes: list[str] | None
     if nodes is not None:
         params["cell"]["nodes"] = nodes
     params["/**"].update(model_dir=str(model), audit_path=str(tmp / "audit.log"))
-    params["camera"].update(source=str(images), rate_hz=5.0)
-    params["actuator"]["modbus_port"] = free_port()
-    params["recorder"].update(evidence_dir=str(tmp / "evidence"), key_file=str(tmp / "key"))
-    params["bridge"].update(outbox_path=str(tmp / "outbox.db"))
+    params["/**/camera"].update(source=str(images), rate_hz=5.0)
+    params["/**/actuator"]["modbus_port"] = free_port()
+    params["/**/recorder"].update(evidence_dir=str(tmp / "evidence"), key_file=str(tmp / "key"))
+    params["/**/bridge"].update(outbox_path=str(tmp / "outbox.db"))
     path = tmp / "station.yaml"
     path.write_text(yaml.safe_dump({k: {"ros__parameters": v} for k, v in params.items()}))
     return path

@@ -48,6 +48,11 @@ def test_bodies_are_schema_valid_and_carry_no_nan():
     report.components = [StabilityComponent(name="luminance", value=-0.1, normalised=1.0)]
     validator("stability").validate(envelope("stability", "c", "k", stability_body(report)))
     assert stability_body(report)["level"] == "WATCH"
+    report.rhythm_state, report.rhythm_alert, report.rhythm_missing_units = "missing", True, 1
+    report.rhythm_period_s, report.rhythm_periodicity = 0.5, math.nan
+    rhythm = stability_body(report)["rhythm"]
+    assert (rhythm["state"], rhythm["alert"], rhythm["periodicity"]) == ("missing", True, None)
+    validator("stability").validate(envelope("stability", "c", "k", stability_body(report)))
 
 
 def test_unknown_codes_fall_back_to_the_safe_name():

@@ -17,7 +17,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
-from inspection_msgs.msg import AnomalyResult, PatchEmbedding, StabilityReport
+from inspection_msgs.msg import AnomalyResult, CaptureEvent, PatchEmbedding, StabilityReport
 from inspection_msgs.srv import Recalibrate
 from inspection_nodes.core.anomaly.artifact import read_manifest
 from inspection_nodes.core.anomaly.registry import read_registry
@@ -123,6 +123,29 @@ def test_reports_components_plot_and_bad_input(ros_context, run) -> None:
             and node.health.counters.snapshot().get("bad_embeddings", 0) == 1
         ),
     )
+
+
+def test_a_line_that_stops_raises_a_rhythm_alert_in_reports_and_diagnostics(
+    ros_context, run
+) -> None:
+    """Units at 20 per second (capture stamps = now, as a live camera stamps them); then none.
+    The report says overdue within a period or so, the status turns WARN, the count rises."""
+    executor, probe, add = run
+    node = add(_stability(ros_context, report_period_s=5.0, rhythm_check_s=0.01))
+    units = probe.node.create_publisher(CaptureEvent, "camera/unit", RESULT_QOS)
+    assert spin_until(executor, lambda: units.get_subscription_count() > 0)
+    for i in range(20):
+        unit = CaptureEvent(unit_id=f"u{i}", sequence=i)
+        unit.header.stamp = probe.node.get_clock().now().to_msg()
+        units.publish(unit)
+        spin_until(executor, lambda: False, 0.05)
+    assert spin_until(executor, lambda: probe.reports.messages)
+    assert probe.reports.messages[-1].rhythm_state == "ok"
+    assert probe.reports.messages[-1].rhythm_period_s == pytest.approx(0.05, rel=0.4)
+    assert spin_until(executor, lambda: probe.reports.messages[-1].rhythm_alert, 1.0)
+    assert probe.reports.messages[-1].rhythm_state in ("overdue", "stopped")
+    assert node.health.counters.snapshot()["rhythm_alerts"] >= 1
+    assert "line rhythm" in node.health._message
 
 
 def test_bad_limits_stop_the_node_but_a_missing_model_does_not(ros_context, tmp_path) -> None:

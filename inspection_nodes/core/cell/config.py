@@ -1,7 +1,11 @@
 """Reads the station's ROS 2 params YAML for the runner: which nodes run, with what parameters.
 
-The file is a plain ROS 2 parameters file (`/**:` for all nodes, `<node>:` per node) so the same
-file works with `ros2 launch` and `--params-file`. The extra `cell:` section (no such node
+The file is a plain ROS 2 parameters file (`/**:` for all nodes, `/**/<node>:` per node) so the
+same file works with `ros2 launch` and `--params-file`. Per-node sections are written `/**/gate:`
+rather than `gate:` because a plain `gate:` matches only `/gate`: with `ros2 launch ...
+namespace:=line1` the node is `/line1/gate` and would silently run on its defaults. Sections
+apply as ROS applies them (`section_matches`): every section whose key matches the node's
+fully qualified name, in file order, later values winning. The extra `cell:` section (no such node
 exists, so ROS ignores it) lists the nodes to start, names the station, and says which nodes
 share one process (`compose: ["camera+roi"]`, run by nodes/container.py; a plain string list
 because ROS parameters cannot be nested lists).
@@ -9,6 +13,7 @@ because ROS parameters cannot be nested lists).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,14 +32,32 @@ class CellConfig:
     path: Path
     station: str
     nodes: tuple[NodeSpec, ...]
-    parameters: dict[str, dict[str, Any]]  # node name (or "/**") -> ros__parameters
+    parameters: dict[str, dict[str, Any]]  # section key ("/**", "/**/gate") -> ros__parameters
     processes: tuple[tuple[NodeSpec, ...], ...] = ()  # the nodes grouped by process, in order
 
-    def node_parameters(self, name: str) -> dict[str, Any]:
-        """Parameters one node gets: `/**` values overlaid by its own section."""
-        merged = dict(self.parameters.get("/**", {}))
-        merged.update(self.parameters.get(name, {}))
+    def node_parameters(self, name: str, namespace: str = "") -> dict[str, Any]:
+        """Parameters node `name` gets in `namespace`: every matching section, in file order."""
+        fqn = f"{namespace.rstrip('/')}/{name}" if namespace.startswith("/") else f"/{name}"
+        merged: dict[str, Any] = {}
+        for key, values in self.parameters.items():
+            if section_matches(key, fqn):
+                merged.update(values)
         return merged
+
+
+def section_matches(key: str, fqn: str) -> bool:
+    """Whether a params-file section applies to the node `fqn` ("/line1/gate"), as rcl decides:
+    a key without a leading slash is absolute (`gate` = `/gate`), `*` stands for one name,
+    `**` for any number of namespace levels (`/**` = every node, `/**/gate` = every gate)."""
+    parts = []
+    for token in key.strip("/").split("/"):
+        if token == "**":
+            parts.append("(?:/[^/]+)*")
+        elif token == "*":
+            parts.append("/[^/]+")
+        else:
+            parts.append("/" + re.escape(token))
+    return re.fullmatch("".join(parts), fqn) is not None
 
 
 def load_cell_config(path: str | Path) -> CellConfig:

@@ -71,6 +71,11 @@ def report(records: Sequence[UnitRecord], expected_units: int) -> dict:
                 "verdict": r.verdict or "MISSING",
                 "score": None if r.score != r.score else round(r.score, 5),
                 "reasons": r.reasons,
+                "stamp_ns": r.stamp_ns,
+                "camera_to_verdict_ms": None
+                if r.camera_to_verdict_ms != r.camera_to_verdict_ms
+                else round(r.camera_to_verdict_ms, 3),
+                "stages_ms": {k: round(v, 3) for k, v in r.stages.items()},
             }
             for r in ordered
         ],

@@ -21,16 +21,23 @@ INTERFACE_PACKAGE = "inspection_msgs"
 
 
 def msg_dir() -> Path:
-    """msg/ of the source tree, or of the installed share/inspection_nodes when not in a clone."""
+    """msg/ of the source tree, or of the installed share/inspection_nodes when not in a clone:
+    beside the environment (pip) or beside the package's own prefix (colcon's
+    install/inspection_nodes, whose lib/python3.X/site-packages holds the package)."""
     source = PACKAGE_DIR.parent / "msg"
     if source.is_dir():
         return source
     import sys
 
-    installed = Path(sys.prefix) / "share" / "inspection_nodes" / "msg"
-    if installed.is_dir():
-        return installed
-    raise FileNotFoundError(f"msg/ not found next to the package ({source}) or in {installed}")
+    candidates = [Path(sys.prefix), PACKAGE_DIR.parents[3]]
+    for prefix in candidates:
+        installed = prefix / "share" / "inspection_nodes" / "msg"
+        if installed.is_dir():
+            return installed
+    raise FileNotFoundError(
+        f"msg/ not found next to the package ({source}) or in share/inspection_nodes/msg of "
+        + " or ".join(str(c) for c in candidates)
+    )
 
 
 @lru_cache(maxsize=1)
